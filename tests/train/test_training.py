@@ -1,0 +1,116 @@
+"""Real training steps on small real images: learning, exact resume, DDP, NaN guard."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import REPO
+from vgx.errors import VgxError
+from vgx.train import recipes
+from vgx.train.loop import TrainConfig, lr_factor, train
+
+
+def _cfg(image_dir, out, **kw) -> TrainConfig:
+    base = dict(model="espcn-x2", data=[str(image_dir)], out=str(out), val=str(image_dir), steps=6, batch_size=4,
+                patch_size=16, lr=1e-3, warmup=2, val_every=1000, ckpt_every=3, threads=1, seed=1)
+    return TrainConfig(**{**base, **kw})
+
+
+def _weights(path) -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True)["model"]
+
+
+def _losses(out) -> list[float]:
+    with open(out / "train_log.csv") as f:
+        return [float(r["loss"]) for r in csv.DictReader(f)]
+
+
+def test_loss_goes_down_and_artifacts_are_written(image_dir, tmp_path) -> None:
+    final = train(_cfg(image_dir, tmp_path, steps=80, batch_size=8, val_every=40, warmup=5))
+    losses = _losses(tmp_path)
+    assert len(losses) == 80
+    assert sum(losses[-10:]) < 0.7 * sum(losses[:10])
+    assert final.exists() and (tmp_path / "last.pt").exists()
+    assert (tmp_path / "samples" / "step_0000080.png").exists()
+    payload = torch.load(final, weights_only=True)
+    assert payload["card"]["train_steps"] == 80 and "val_psnr_y" in payload["card"]["quality"]
+    assert "train_state" not in payload
+
+
+def test_resume_continues_exactly(image_dir, tmp_path) -> None:
+    train(_cfg(image_dir, tmp_path / "straight"))
+    train(_cfg(image_dir, tmp_path / "split", stop_at=3))
+    assert not (tmp_path / "split" / "model.pt").exists()
+    train(_cfg(image_dir, tmp_path / "split", resume=str(tmp_path / "split" / "last.pt")))
+    a, b = _weights(tmp_path / "straight" / "model.pt"), _weights(tmp_path / "split" / "model.pt")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert _losses(tmp_path / "straight") == _losses(tmp_path / "split")
+
+
+def test_resume_refuses_another_models_checkpoint(image_dir, tmp_path) -> None:
+    train(_cfg(image_dir, tmp_path / "a", steps=2))
+    with pytest.raises(VgxError, match="not a training checkpoint of fsrcnn-x2"):
+        train(_cfg(image_dir, tmp_path / "b", model="fsrcnn-x2", resume=str(tmp_path / "a" / "last.pt")))
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(image_dir, tmp_path, monkeypatch) -> None:
+    calls = {"n": 0}
+    real = recipes.PSNRRecipe.pixel_loss
+
+    def poisoned(self, sr, hr):  # a real loss until step 5, then nan (as a diverging run)
+        calls["n"] += 1
+        loss = real(self, sr, hr)
+        return loss * float("nan") if calls["n"] >= 5 else loss
+
+    monkeypatch.setattr(recipes.PSNRRecipe, "pixel_loss", poisoned)
+    with pytest.raises(VgxError, match="loss became .*step 5.*last good checkpoint"):
+        train(_cfg(image_dir, tmp_path, steps=10, ckpt_every=2))
+    state = torch.load(tmp_path / "last.pt", weights_only=True)["train_state"]
+    assert state["step"] == 4
+    assert all(torch.isfinite(v).all() for v in _weights(tmp_path / "last.pt").values())
+
+
+def test_lr_schedule_warms_up_then_decays() -> None:
+    assert lr_factor(0, 100, 10, 0.01) == pytest.approx(0.1)
+    assert lr_factor(10, 100, 10, 0.01) == pytest.approx(1.0)
+    assert lr_factor(100, 100, 10, 0.01) == pytest.approx(0.01)
+
+
+def test_gan_recipe_trains_the_generator(image_dir, tmp_path) -> None:
+    from vgx.train import checkpoint, zoo
+
+    card = zoo.resolve("srresnet-x4").card()
+    init = checkpoint.save(tmp_path / "pre.pt", card, zoo.build(card))
+    cfg = _cfg(image_dir, tmp_path / "gan", model="srgan", steps=2, batch_size=2, patch_size=12, init=str(init), lr=1e-4)
+    final = train(cfg)
+    with open(tmp_path / "gan" / "train_log.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {"pix", "feat", "adv", "loss_d"} <= set(rows[0])
+    assert all(float(r[k]) == float(r[k]) for r in rows for k in ("pix", "feat", "adv", "loss_d"))
+    before, after = _weights(init), _weights(final)
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("form", ["module", "script"])
+def test_ddp_two_processes_match_one_with_double_batch(image_dir, tmp_path, form) -> None:
+    args = ["train", "espcn-x2", "--data", str(image_dir), "--val", str(image_dir), "--steps", "4",
+            "--patch-size", "16", "--val-every", "100", "--threads", "1", "--seed", "3"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single = subprocess.run([sys.executable, "-m", "vgx", *args, "--batch-size", "8", "--out", str(tmp_path / "one")],
+                            capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert single.returncode == 0, single.stderr
+    target = ["-m", "vgx"] if form == "module" else [str(REPO / "vgx" / "__main__.py")]
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          *target, *args, "--batch-size", "4", "--out", str(tmp_path / "two")],
+                         capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert ddp.returncode == 0, ddp.stderr[-2000:]
+    a, b = _weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt")
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)

@@ -1,0 +1,78 @@
+"""Checkpoints: weights-only files (tensors, numbers, strings) plus the model card.
+
+`torch.load(path, weights_only=True)` loads every file vgx writes, and nothing else is
+ever loaded: a pickle with code in it is refused. Writes are atomic (temp + rename), so
+a killed run leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from vgx.card import ModelCard
+from vgx.errors import VgxError
+
+FORMAT = "vgx-checkpoint"
+VERSION = 1
+
+
+def save(path: str | Path, card: ModelCard, model: nn.Module, train_state: dict[str, Any] | None = None,
+         half: bool = False) -> Path:
+    """Write {card, model weights[, train_state]} atomically. `half` stores weights as fp16."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    weights = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
+               for k, v in unwrap(model).state_dict().items()}
+    payload: dict[str, Any] = {"format": FORMAT, "version": VERSION, "card": card.to_dict(), "model": weights}
+    if train_state is not None:
+        payload["train_state"] = train_state
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, p)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise VgxError(f"cannot write checkpoint {p}: {e.strerror or e}") from None
+    return p
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Read a vgx checkpoint with weights-only loading; a clear error for anything else."""
+    p = Path(path)
+    if not p.is_file():
+        raise VgxError(f"checkpoint not found: {p}")
+    try:
+        payload = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch raises many types for bad files
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise VgxError(f"not a loadable vgx checkpoint (weights-only): {p}: {first[:200]}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise VgxError(f"not a vgx checkpoint: {p}")
+    if payload.get("version", 0) > VERSION:
+        raise VgxError(f"checkpoint {p} is version {payload['version']}; this vgx reads up to {VERSION}: upgrade vgx")
+    return payload
+
+
+def card_of(payload: dict[str, Any]) -> ModelCard:
+    try:
+        return ModelCard.from_dict(payload["card"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise VgxError(f"checkpoint has no valid model card: {e}") from None
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module inside a DistributedDataParallel wrapper."""
+    return model.module if hasattr(model, "module") else model
+
+
+def load_weights(model: nn.Module, payload: dict[str, Any], source: str = "checkpoint") -> None:
+    try:
+        unwrap(model).load_state_dict(payload["model"], strict=True)
+    except (KeyError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[0]
+        raise VgxError(f"{source} does not fit this model: {first[:200]}") from None

@@ -1,0 +1,88 @@
+"""What `vgx eval`, `vgx models` and `vgx upscale` do (the CLI only parses arguments)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from vgx.errors import VgxError
+from vgx.images import bicubic_resize, demo_images, load_rgb, save_rgb, side_by_side
+
+from . import checkpoint, zoo
+from .evaluate import evaluate, upscale
+from .loading import load_model
+
+console = Console()
+
+
+def evaluate_command(model_name: str, data: Path, json_out: Path | None) -> None:
+    model, card = load_model(model_name)
+    if card.task != "sr":
+        raise VgxError(f"{card.name} is a {card.task} model; vgx eval measures SR models")
+    report = evaluate(model, card.name, card.scale, data)
+    table = Table(title=f"{card.name} on {data} (x{card.scale}, PSNR-Y / SSIM-Y, shave {card.scale})")
+    for col in ("image", "PSNR-Y", "SSIM", "bicubic PSNR-Y", "bicubic SSIM"):
+        table.add_column(col, justify="left" if col == "image" else "right")
+    for i in report.images:
+        table.add_row(i.name, f"{i.psnr_y:.2f}", f"{i.ssim:.4f}", f"{i.bicubic_psnr_y:.2f}", f"{i.bicubic_ssim:.4f}")
+    m = report.mean
+    table.add_row("[bold]mean", f"[bold]{m['psnr_y']:.2f}", f"{m['ssim']:.4f}", f"{m['bicubic_psnr_y']:.2f}", f"{m['bicubic_ssim']:.4f}")
+    console.print(table)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report.to_dict(), indent=2))
+        console.print(f"wrote {json_out}")
+
+
+def count_macs(model: torch.nn.Module, width: int = 640, height: int = 360) -> int:
+    """Multiply-accumulates for one RGB frame, counted on the meta device (no compute)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    meta = model.to("meta")
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        meta(torch.empty(1, 3, height, width, device="meta"))
+    return counter.get_total_flops() // 2
+
+
+def models_command() -> None:
+    table = Table(title="vgx model zoo (GMACs for a 640x360 input; Set5/Set14: PSNR-Y in dB)")
+    table.add_column("name", no_wrap=True)
+    for col in ("task", "scale", "params", "GMACs", "shipped", "Set5", "Set14"):
+        table.add_column(col, justify="left" if col in ("task", "shipped") else "right")
+    for name, entry in zoo.ZOO.items():
+        card = entry.card()
+        path = zoo.shipped_weights(name)
+        if path is not None:
+            card = checkpoint.card_of(checkpoint.load(path))
+        model = zoo.build(card)
+        params = sum(p.numel() for p in model.parameters())
+        q = card.quality
+        fmt = lambda k: f"{q[k]:.2f}" if k in q else "-"  # noqa: E731
+        aliases = [a for a, t in zoo.ALIASES.items() if t == name]
+        table.add_row(name + (f" ({', '.join(aliases)})" if aliases else ""), card.task, f"x{card.scale}",
+                      _human(params), f"{count_macs(model) / 1e9:.1f}", "yes" if path else "no",
+                      fmt("set5_psnr_y"), fmt("set14_psnr_y"))
+    console.print(table)
+
+
+def _human(n: int) -> str:
+    return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.1f}k"
+
+
+def upscale_command(inputs: list[Path], model_name: str, out: Path) -> None:
+    """Each input -> NAME_sr.png and NAME_compare.png (bicubic | model, same size)."""
+    model, card = load_model(model_name)
+    if card.task != "sr":
+        raise VgxError(f"{card.name} is a {card.task} model; vgx upscale needs a SR model")
+    images = {p.stem: load_rgb(p) for p in inputs} if inputs else demo_images()
+    for stem, lr in images.items():
+        sr = upscale(model, lr)
+        bic = bicubic_resize(lr, (sr.shape[1], sr.shape[0]))
+        save_rgb(out / f"{stem}_sr.png", sr)
+        save_rgb(out / f"{stem}_compare.png", side_by_side([bic, sr]))
+        console.print(f"{stem}: {lr.shape[1]}x{lr.shape[0]} -> {sr.shape[1]}x{sr.shape[0]}  "
+                      f"[dim]{out / (stem + '_compare.png')} (left bicubic, right {card.name})")

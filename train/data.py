@@ -1,0 +1,84 @@
+"""Random HR/LR patch pairs from any folders of images, held in memory.
+
+LR images are made once per image by antialiased bicubic downscaling of the mod-cropped
+HR (the evaluation protocol), so a patch's LR sees its true neighbourhood. Flips and
+90-degree rotations commute with that symmetric kernel, so they are applied to both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vgx.errors import VgxError
+from vgx.images import downscale, list_images, load_rgb, mod_crop
+
+
+@dataclass
+class Pair:
+    hr: np.ndarray  # uint8 HxWx3
+    lr: np.ndarray  # uint8 (H/s)x(W/s)x3
+
+
+class PatchSampler:
+    """Draws augmented (LR, HR) patch batches; deterministic for a given numpy Generator."""
+
+    def __init__(self, folders: list[str | Path], scale: int, lr_patch: int, log: callable = print) -> None:
+        self.scale, self.lr_patch = scale, lr_patch
+        files = [f for folder in folders for f in list_images(folder)]
+        self.pairs: list[Pair] = []
+        small = 0
+        for f in files:
+            hr = mod_crop(load_rgb(f), scale)
+            if min(hr.shape[:2]) < lr_patch * scale:
+                small += 1
+                continue
+            self.pairs.append(Pair(hr, downscale(hr, scale)))
+        if not self.pairs:
+            raise VgxError(
+                f"no training image in {', '.join(map(str, folders))} is at least {lr_patch * scale}px on its "
+                f"short side (patch {lr_patch} x scale {scale}); use --patch-size smaller or bigger images"
+            )
+        if small:
+            log(f"skipped {small} of {len(files)} images smaller than a {lr_patch * scale}px HR patch")
+        areas = np.array([p.lr.shape[0] * p.lr.shape[1] for p in self.pairs], dtype=np.float64)
+        self.weights = areas / areas.sum()  # big images hold more distinct patches
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def sample(self, rng: np.random.Generator, batch: int, part: slice | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch of float32 NCHW tensors in [0,1]; `part` takes a slice of it (DDP ranks).
+
+        Every rank draws the same global batch from the same generator state and keeps its
+        slice, so data-parallel training sees exactly the single-process batch.
+        """
+        p, s = self.lr_patch, self.scale
+        idx = rng.choice(len(self.pairs), size=batch, p=self.weights)
+        u = rng.random((batch, 2))
+        aug = rng.integers(0, 8, size=batch)
+        keep = range(batch)[part] if part is not None else range(batch)
+        lrs, hrs = [], []
+        for i in keep:
+            pair = self.pairs[idx[i]]
+            h, w = pair.lr.shape[:2]
+            y, x = int(u[i, 0] * (h - p + 1)), int(u[i, 1] * (w - p + 1))
+            lr = pair.lr[y : y + p, x : x + p]
+            hr = pair.hr[y * s : (y + p) * s, x * s : (x + p) * s]
+            lrs.append(_augment(lr, aug[i]))
+            hrs.append(_augment(hr, aug[i]))
+        return _to_tensor(np.stack(lrs)), _to_tensor(np.stack(hrs))
+
+
+def _augment(img: np.ndarray, k: int) -> np.ndarray:
+    """One of the 8 flips/rotations of the square, by index."""
+    if k & 4:
+        img = img[:, ::-1]
+    return np.rot90(img, k & 3)
+
+
+def _to_tensor(batch: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2))).float().div_(255.0)

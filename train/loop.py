@@ -1,0 +1,187 @@
+"""The SR training loop: data, schedule, progress, validation, samples, checkpoints, resume.
+
+Exact resume: the checkpoint holds the step, the recipe's optimiser state and the data
+generator's state; the learning rate is a pure function of (step, total steps).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.console import Console
+
+from vgx.errors import VgxError
+from vgx.images import save_rgb
+
+from . import checkpoint, zoo
+from .data import PatchSampler
+from .distributed import Dist, init_from_env, shutdown
+from .progress import train_progress
+from .recipes import PSNRRecipe
+from .validation import Validator
+
+console = Console(stderr=True)
+
+
+@dataclass
+class TrainConfig:
+    model: str
+    data: list[str]
+    scale: int | None = None  # with a family name: espcn + 3 -> espcn-x3
+    out: str = "runs/train"
+    val: str | None = None  # None: the built-in demo images
+    steps: int = 10_000
+    batch_size: int = 16  # per process
+    patch_size: int = 32  # LR patch side
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.01  # cosine decays to lr * this
+    warmup: int = 100
+    val_every: int = 1000
+    ckpt_every: int = 500
+    seed: int = 0
+    threads: int | None = None
+    resume: str | None = None
+    init: str | None = None  # start from these weights (e.g. srresnet for srgan)
+    stop_at: int | None = None  # stop after this step (resumable), keeping the schedule of `steps`
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def lr_factor(step: int, total: int, warmup: int, min_ratio: float) -> float:
+    """Linear warm-up, then cosine decay to min_ratio at `total`."""
+    if step < warmup:
+        return (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Runs (or resumes) a training run; returns the path of the final weights."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    if cfg.steps <= 0 or cfg.batch_size <= 0 or cfg.patch_size <= 0:
+        raise VgxError("--steps, --batch-size and --patch-size must be positive")
+    entry = zoo.resolve(cfg.model, cfg.scale)
+    card = entry.card()
+    dist = init_from_env()
+    try:
+        return _run(cfg, entry, card, dist)
+    finally:
+        shutdown()
+
+
+def _make_recipe(entry: zoo.ZooEntry, model: torch.nn.Module, card, cfg: TrainConfig, dist: Dist):
+    if entry.recipe == "gan":
+        from .gan import GANRecipe
+
+        return GANRecipe(model, card, cfg.lr, wrap=dist.wrap, **cfg.extra)
+    return PSNRRecipe(model, card, cfg.lr)
+
+
+def _pretrained_generator() -> str:
+    """SRGAN fine-tunes a PSNR-trained SRResNet: the shipped one unless --init names another."""
+    path = zoo.shipped_weights("srresnet-x4")
+    if path is None:
+        raise VgxError("srgan fine-tunes a PSNR-trained generator: train srresnet-x4 first and pass --init its model.pt")
+    return str(path)
+
+
+def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
+    out = Path(cfg.out)
+    log = console.log if dist.main else (lambda *a, **k: None)
+    sampler = PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log)
+    torch.manual_seed(cfg.seed)
+    model = zoo.build(card)
+    init = cfg.init or (_pretrained_generator() if entry.recipe == "gan" and not cfg.resume else None)
+    if init:
+        checkpoint.load_weights(model, checkpoint.load(init), f"--init {init}")
+    model = dist.wrap(model)
+    recipe = _make_recipe(entry, model, card, cfg, dist)
+    rng = np.random.default_rng(cfg.seed)
+    step = 0
+    if cfg.resume:
+        payload = checkpoint.load(cfg.resume)
+        if checkpoint.card_of(payload).name != card.name or "train_state" not in payload:
+            raise VgxError(f"--resume {cfg.resume} is not a training checkpoint of {card.name}")
+        checkpoint.load_weights(model, payload, cfg.resume)
+        state = payload["train_state"]
+        recipe.load_state_dict(state["recipe"])
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        step = int(state["step"])
+        log(f"resumed {card.name} at step {step} from {cfg.resume}")
+    validator = Validator(card, cfg.val) if dist.main else None
+    card.trained_on = ", ".join(Path(d).name for d in cfg.data)
+
+    def save_last() -> Path:
+        card.train_steps = step
+        state = {"step": step, "recipe": recipe.state_dict(), "numpy_rng": rng.bit_generator.state,
+                 "torch_rng": torch.get_rng_state(), "config": _config_record(cfg)}
+        return checkpoint.save(out / "last.pt", card, model, state)
+
+    log(f"training {card.name} on {len(sampler)} images, {cfg.steps} steps, batch {cfg.batch_size} x {dist.world}")
+    log_file = out / "train_log.csv"
+    metrics: dict[str, float] = {}
+    with train_progress(card.name, cfg.steps, step, enabled=dist.main) as progress:
+        t0 = time.perf_counter()
+        end = min(cfg.steps, cfg.stop_at or cfg.steps)
+        while step < end:
+            factor = lr_factor(step, cfg.steps, cfg.warmup, cfg.min_lr_ratio)
+            for opt in recipe.optimizers():
+                for group in opt.param_groups:
+                    group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
+            lr_t, hr_t = sampler.sample(rng, cfg.batch_size * dist.world, dist.part(cfg.batch_size))
+            losses = {k: float(v) for k, v in recipe.step(lr_t, hr_t).items()}
+            if not all(math.isfinite(v) for v in losses.values()):
+                last = out / "last.pt"
+                kept = f"last good checkpoint: {last}" if last.exists() else "no checkpoint was written yet"
+                raise VgxError(f"loss became {losses} at step {step + 1}; stopped ({kept}); try a lower --lr")
+            step += 1
+            metrics.update(losses)
+            if dist.main:
+                row = {"step": step, **losses, "lr": cfg.lr * factor, "sec": time.perf_counter() - t0}
+                if step % cfg.val_every == 0 or step == cfg.steps:
+                    result = validator.run(checkpoint.unwrap(model), out / "samples" / f"step_{step:07d}.png")
+                    row.update(result)
+                    metrics.update(result)
+                    log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "step"))
+                _append_csv(log_file, row)
+                progress.advance(metrics)
+            if step % cfg.ckpt_every == 0 or step == end:
+                if dist.main:
+                    save_last()
+                dist.barrier()
+            t0 = time.perf_counter()
+    final = out / "model.pt"
+    if step < cfg.steps:
+        log(f"stopped at step {step} of {cfg.steps}; continue with --resume {out / 'last.pt'}")
+        return out / "last.pt"
+    if dist.main:
+        card.train_steps = step
+        card.quality.update({k: round(v, 3) for k, v in metrics.items() if k.startswith("val_")})
+        checkpoint.save(final, card, model)
+        log(f"wrote {final} (weights only) and {out / 'last.pt'} (resumable)")
+    return final
+
+
+def _config_record(cfg: TrainConfig) -> dict[str, Any]:
+    """The config as plain types (weights-only checkpoints hold no arbitrary objects)."""
+    return {k: v for k, v in asdict(cfg).items() if isinstance(v, (int, float, str, list, type(None)))}
+
+
+def _append_csv(path: Path, row: dict[str, float]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = ["step", "loss", "lr", "sec", "val_psnr_y", "val_ssim"]
+    extra = [k for k in row if k not in fields]
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields + extra, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})

@@ -1,0 +1,52 @@
+"""BT.601 RGB <-> YCbCr as fixed 1x1 convolutions, and the luma-only SR wrapper.
+
+Fixed convolutions export to ONNX as plain Conv nodes, so the colour handling runs in
+the engine with everything else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# MATLAB rgb2ycbcr on [0,1] inputs, outputs in [0,1] (Y in 16/255..235/255).
+_RGB2YCC = np.array(
+    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]
+) / 255.0
+_YCC_OFFSET = np.array([16.0, 128.0, 128.0]) / 255.0
+
+
+def _as_conv(matrix: np.ndarray) -> torch.Tensor:
+    return torch.tensor(matrix, dtype=torch.float32).view(3, 3, 1, 1)
+
+
+def rgb_to_y(rgb: torch.Tensor) -> torch.Tensor:
+    """N3HW RGB in [0,1] -> N1HW BT.601 luma in [16/255, 235/255]."""
+    w = torch.tensor(_RGB2YCC[0], dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
+    return (rgb * w).sum(1, keepdim=True) + float(_YCC_OFFSET[0])
+
+
+class LumaSR(nn.Module):
+    """Runs a 1-channel SR net on luma and upscales chroma bicubically (ESPCN, FSRCNN).
+
+    The papers train and report on Y only; the wrapper gives every zoo model the same
+    boundary (RGB [0,1] in and out), so export and runtime need no special case.
+    """
+
+    def __init__(self, net: nn.Module, scale: int) -> None:
+        super().__init__()
+        self.net = net
+        self.scale = scale
+        self.register_buffer("to_ycc", _as_conv(_RGB2YCC), persistent=False)
+        self.register_buffer("ycc_bias", torch.tensor(_YCC_OFFSET, dtype=torch.float32), persistent=False)
+        inv = np.linalg.inv(_RGB2YCC)
+        self.register_buffer("to_rgb", _as_conv(inv), persistent=False)
+        self.register_buffer("rgb_bias", torch.tensor(-inv @ _YCC_OFFSET, dtype=torch.float32), persistent=False)
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        ycc = F.conv2d(rgb, self.to_ycc, self.ycc_bias)
+        y = self.net(ycc[:, :1])
+        c = F.interpolate(ycc[:, 1:], scale_factor=self.scale, mode="bicubic", align_corners=False)
+        return F.conv2d(torch.cat([y, c], 1), self.to_rgb, self.rgb_bias)

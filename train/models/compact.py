@@ -1,0 +1,28 @@
+"""A compact VGG-style video SR net after Real-ESRGAN's SRVGGNetCompact.
+
+Plain 3x3 convs + PReLU at LR size, a sub-pixel shuffle, and the nearest-upsampled input
+added back, so the body learns only the residual detail. No skip connections or norms:
+every layer fuses into one conv kernel on TensorRT, which keeps 360p -> 720p real-time
+on a Jetson-class GPU (32 features x 12 convs ~ 27 GMACs per 640x360 frame at x2).
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class CompactSR(nn.Module):
+    def __init__(self, scale: int, channels: int = 3, feats: int = 32, convs: int = 12) -> None:
+        super().__init__()
+        self.scale = scale
+        layers: list[nn.Module] = [nn.Conv2d(channels, feats, 3, padding=1), nn.PReLU(feats)]
+        for _ in range(convs):
+            layers += [nn.Conv2d(feats, feats, 3, padding=1), nn.PReLU(feats)]
+        layers += [nn.Conv2d(feats, channels * scale * scale, 3, padding=1)]
+        self.body = nn.Sequential(*layers)
+        self.shuffle = nn.PixelShuffle(scale)
+
+    def forward(self, x: Tensor) -> Tensor:
+        base = F.interpolate(x, scale_factor=self.scale, mode="nearest")
+        return self.shuffle(self.body(x)) + base

@@ -1,0 +1,30 @@
+"""ESPCN (Shi et al., CVPR 2016): all convolutions at LR size, then a sub-pixel shuffle.
+
+Two tanh feature layers (the paper found tanh better than ReLU here) and one conv that
+makes scale^2 sub-pixel planes; PixelShuffle exports as ONNX DepthToSpace (mode CRD).
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+
+class ESPCN(nn.Module):
+    def __init__(self, scale: int, channels: int = 1, feats: tuple[int, int] = (64, 32)) -> None:
+        super().__init__()
+        f1, f2 = feats
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, f1, 5, padding=2),
+            nn.Tanh(),
+            nn.Conv2d(f1, f2, 3, padding=1),
+            nn.Tanh(),
+            nn.Conv2d(f2, channels * scale * scale, 3, padding=1),
+        )
+        self.shuffle = nn.PixelShuffle(scale)
+        for m in self.body:
+            if isinstance(m, nn.Conv2d):
+                nn.init.xavier_normal_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.shuffle(self.body(x))

@@ -1,0 +1,47 @@
+"""Training recipes: what one optimisation step does, and the state it needs to resume.
+
+A recipe owns its optimisers; the loop owns data, schedule, logging and checkpoints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vgx.card import ModelCard
+
+from .models.color import rgb_to_y
+
+
+class PSNRRecipe:
+    """L1 on RGB, or on BT.601 luma for luma-only nets (where their papers measure)."""
+
+    def __init__(self, model: nn.Module, card: ModelCard, lr: float) -> None:
+        self.model, self.card = model, card
+        self.opt = torch.optim.Adam(model.parameters(), lr=lr)
+        self.base_lrs = [lr]
+
+    def pixel_loss(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        if self.card.luma_only:
+            return F.l1_loss(rgb_to_y(sr), rgb_to_y(hr))
+        return F.l1_loss(sr, hr)
+
+    def step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
+        self.model.train()
+        loss = self.pixel_loss(self.model(lr), hr)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return {"loss": loss.detach()}
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.opt]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"opt": self.opt.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.opt.load_state_dict(state["opt"])

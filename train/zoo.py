@@ -1,0 +1,105 @@
+"""The model zoo: an explicit list of names -> (network builder, model card).
+
+Zoo names carry the scale (`espcn-x2`); aliases map the names users type (`srgan`).
+Shipped weights live beside this file in `weights/NAME.pt`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from torch import nn
+
+from vgx.card import ModelCard
+from vgx.errors import VgxError
+
+from .models.color import LumaSR
+from .models.compact import CompactSR
+from .models.espcn import ESPCN
+from .models.fsrcnn import FSRCNN
+from .models.srresnet import SRResNet
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def _luma(cls: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    def build(scale: int, **kw: Any) -> nn.Module:
+        return LumaSR(cls(scale=scale, channels=1, **kw), scale)
+
+    return build
+
+
+# arch name -> builder(scale=..., **arch_kwargs)
+ARCHS: dict[str, Callable[..., nn.Module]] = {
+    "espcn": _luma(ESPCN),
+    "fsrcnn": _luma(FSRCNN),
+    "compact": CompactSR,
+    "srresnet": SRResNet,
+}
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    name: str
+    arch: str
+    scale: int
+    description: str
+    luma_only: bool = False
+    arch_kwargs: tuple[tuple[str, Any], ...] = ()
+    recipe: str = "psnr"  # training recipe: "psnr" (L1) or "gan"
+
+    def card(self) -> ModelCard:
+        return ModelCard(
+            name=self.name, task="sr", arch=self.arch, arch_kwargs=dict(self.arch_kwargs),
+            scale=self.scale, luma_only=self.luma_only, description=self.description,
+        )
+
+
+def _sr_entries() -> list[ZooEntry]:
+    out = []
+    for s in (2, 3, 4):
+        out.append(ZooEntry(f"espcn-x{s}", "espcn", s, "ESPCN, sub-pixel conv on luma", luma_only=True))
+    for s in (2, 3, 4):
+        out.append(ZooEntry(f"fsrcnn-x{s}", "fsrcnn", s, "FSRCNN d56 s12 m4 on luma", luma_only=True))
+    for s in (2, 4):
+        out.append(ZooEntry(f"compact-x{s}", "compact", s, "compact VGG-style video SR (RGB)"))
+    out.append(ZooEntry("srresnet-x4", "srresnet", 4, "SRResNet, 16 residual blocks (PSNR)"))
+    out.append(ZooEntry("srgan-x4", "srresnet", 4, "SRGAN generator, adversarial + feature loss", recipe="gan"))
+    return out
+
+
+ZOO: dict[str, ZooEntry] = {e.name: e for e in _sr_entries()}
+ALIASES = {"srgan": "srgan-x4"}
+
+
+def resolve(name: str, scale: int | None = None) -> ZooEntry:
+    """A zoo name (`espcn-x3`, `srgan`), or a family name plus `scale` (`espcn`, 3)."""
+    key = ALIASES.get(name.lower(), name.lower())
+    if scale is not None:
+        family = key.rsplit("-x", 1)[0]
+        scales = sorted(e.scale for e in ZOO.values() if e.name.rsplit("-x", 1)[0] == family)
+        if not scales:
+            raise VgxError(f"unknown model {name!r}; known: {', '.join(sorted([*ZOO, *ALIASES]))} (see `vgx models`)")
+        if scale not in scales or (key in ZOO and ZOO[key].scale != scale):
+            raise VgxError(f"{family} does not support scale {scale}; it has x{', x'.join(map(str, scales))}")
+        key = f"{family}-x{scale}"
+    if key not in ZOO:
+        raise VgxError(f"unknown model {name!r}; known: {', '.join(sorted([*ZOO, *ALIASES]))} (see `vgx models`)")
+    return ZOO[key]
+
+
+def build(card: ModelCard) -> nn.Module:
+    """The nn.Module a card describes, freshly initialised."""
+    if card.arch not in ARCHS:
+        raise VgxError(f"model card names unknown architecture {card.arch!r}")
+    try:
+        return ARCHS[card.arch](scale=card.scale, **card.arch_kwargs)
+    except (TypeError, ValueError) as e:
+        raise VgxError(f"cannot build {card.name}: {e}") from None
+
+
+def shipped_weights(name: str) -> Path | None:
+    path = WEIGHTS_DIR / f"{resolve(name).name}.pt"
+    return path if path.exists() else None

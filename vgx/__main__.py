@@ -1,0 +1,3 @@
+from vgx.cli import main
+
+main()

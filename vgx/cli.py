@@ -1,0 +1,121 @@
+"""The `vgx` command line: parse, then call one library function. Heavy imports stay inside.
+
+Every VgxError becomes one line on stderr and exit code 2; no tracebacks for bad input.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Callable, List, Optional, TypeVar
+
+import typer
+
+from vgx.errors import VgxError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="vgx: image-generation models from PyTorch training to real-time inference.")
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+@app.callback()
+def _root() -> None:
+    """vgx: image-generation models from PyTorch training to real-time inference."""
+
+
+def friendly(fn: F) -> F:
+    """Turns VgxError (and Ctrl-C, and a full disk) into one line and a non-zero exit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return fn(*args, **kwargs)
+        except VgxError as e:
+            typer.echo(f"vgx: error: {e}", err=True)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("vgx: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except OSError as e:  # disk full, permissions: say which file
+            where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+            typer.echo(f"vgx: error: {e.strerror or e}{where}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@friendly
+def train(
+    model: str = typer.Argument(..., help="zoo name (espcn-x2, fsrcnn-x3, compact-x4, srresnet-x4, srgan) or family + --scale"),
+    data: List[Path] = typer.Option(..., "--data", help="folder(s) of training images (repeatable)"),
+    scale: Optional[int] = typer.Option(None, help="with a family name: vgx train espcn --scale 3"),
+    val: Optional[Path] = typer.Option(None, help="folder of held-out HR images (default: built-in demo images)"),
+    out: Path = typer.Option(Path("runs/train"), help="checkpoints, log, sample grids"),
+    steps: int = typer.Option(10_000, help="total optimiser steps"),
+    batch_size: int = typer.Option(16, help="patches per step (per process under torchrun)"),
+    patch_size: int = typer.Option(32, help="LR patch side in pixels"),
+    lr: float = typer.Option(1e-3, help="peak learning rate (Adam; warm-up then cosine)"),
+    val_every: int = typer.Option(1000, help="validate and write a sample grid every N steps"),
+    ckpt_every: int = typer.Option(500, help="write the resumable checkpoint every N steps"),
+    seed: int = typer.Option(0),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
+    resume: Optional[Path] = typer.Option(None, help="continue exactly from this last.pt"),
+    init: Optional[Path] = typer.Option(None, help="start from these weights (srgan: a srresnet-x4 checkpoint)"),
+    stop_at: Optional[int] = typer.Option(None, help="stop after step N (resumable) but keep the --steps schedule"),
+) -> None:
+    """Train a zoo model (PyTorch; data-parallel under torchrun)."""
+    from vgx.train.loop import TrainConfig, train as run_training
+
+    cfg = TrainConfig(
+        model=model, data=[str(d) for d in data], scale=scale, out=str(out), val=str(val) if val else None, steps=steps,
+        batch_size=batch_size, patch_size=patch_size, lr=lr, val_every=val_every, ckpt_every=ckpt_every,
+        seed=seed, threads=threads, resume=str(resume) if resume else None, init=str(init) if init else None,
+        stop_at=stop_at,
+    )
+    run_training(cfg)
+
+
+@app.command("eval")
+@friendly
+def eval_(
+    model: str = typer.Argument(..., help="zoo name or checkpoint path"),
+    data: Path = typer.Option(..., "--data", help="folder of HR images (e.g. Set5)"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the report as JSON"),
+) -> None:
+    """PSNR-Y / SSIM of a SR model vs bicubic, per image and on average (the literature's protocol)."""
+    from vgx.train.commands import evaluate_command
+
+    evaluate_command(model, data, json_out)
+
+
+@app.command()
+@friendly
+def models() -> None:
+    """The model zoo: task, scale, parameters, MACs at 640x360, shipped weights, quality."""
+    from vgx.train.commands import models_command
+
+    models_command()
+
+
+@app.command()
+@friendly
+def upscale(
+    inputs: List[Path] = typer.Argument(None, help="images to upscale (default: built-in demo images)"),
+    model: str = typer.Option("espcn-x2", "--model", "-m", help="zoo name or checkpoint path"),
+    out: Path = typer.Option(Path("vgx-out"), help="folder for NAME_sr.png and NAME_compare.png"),
+) -> None:
+    """Upscale images with a SR model; writes the result and a before/after (bicubic | model) PNG."""
+    from vgx.train.commands import upscale_command
+
+    upscale_command(inputs or [], model, out)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

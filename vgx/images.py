@@ -1,0 +1,104 @@
+"""Image conventions shared by every stage: uint8 RGB HxWx3 arrays on the host.
+
+Models see float32 RGB in [0, 1], NCHW; conversion to and from that lives with
+whoever owns the tensors (train/ for torch, runtime/ for numpy).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vgx.errors import VgxError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files directly in `folder` (or below it), sorted; a clear error when none."""
+    root = Path(folder)
+    if not root.exists():
+        raise VgxError(f"folder not found: {root}")
+    if not root.is_dir():
+        raise VgxError(f"not a folder: {root}")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise VgxError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {root}")
+    return files
+
+
+def load_rgb(path: str | Path) -> np.ndarray:
+    """Read any common image as uint8 RGB (grey, alpha, 16-bit and palette converted)."""
+    import cv2
+
+    p = Path(path)
+    try:
+        data = np.fromfile(p, dtype=np.uint8)
+    except OSError as e:
+        raise VgxError(f"cannot read image {p}: {e.strerror or e}") from None
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if bgr is None:
+        raise VgxError(f"not a readable image: {p}")
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+def save_rgb(path: str | Path, rgb: np.ndarray) -> Path:
+    """Write uint8 RGB atomically (temp file + rename), creating parent folders."""
+    import cv2
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    ok, buf = cv2.imencode(p.suffix or ".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+    if not ok:
+        raise VgxError(f"cannot encode image as {p.suffix}: {p}")
+    tmp = p.with_name(f".{p.name}.tmp")
+    try:
+        buf.tofile(tmp)
+        tmp.replace(p)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise VgxError(f"cannot write {p}: {e.strerror or e}") from None
+    return p
+
+
+def mod_crop(img: np.ndarray, scale: int) -> np.ndarray:
+    """Crop H and W down to multiples of `scale` (the SR evaluation protocol)."""
+    h, w = img.shape[:2]
+    return img[: h - h % scale, : w - w % scale]
+
+
+def bicubic_resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Antialiased bicubic resize to (W, H), Pillow's BICUBIC (a=-0.5, as MATLAB imresize).
+
+    This is how LR images are made for training and evaluation, and the bicubic baseline.
+    """
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))
+
+
+def downscale(rgb: np.ndarray, scale: int) -> np.ndarray:
+    """LR image of a (mod-cropped) HR image: antialiased bicubic by 1/scale."""
+    h, w = rgb.shape[:2]
+    return bicubic_resize(rgb, (w // scale, h // scale))
+
+
+def demo_images() -> dict[str, np.ndarray]:
+    """Built-in images that a pip dependency ships (scikit-image), so demos need no download."""
+    from skimage import data
+
+    return {"astronaut": data.astronaut(), "chelsea": data.chelsea(), "coffee": data.coffee(), "rocket": data.rocket()}
+
+
+def side_by_side(images: list[np.ndarray], gap: int = 4) -> np.ndarray:
+    """Tile same-height uint8 RGB images left to right with a white gap."""
+    h = max(i.shape[0] for i in images)
+    parts: list[np.ndarray] = []
+    for i, img in enumerate(images):
+        if i:
+            parts.append(np.full((h, gap, 3), 255, np.uint8))
+        pad = np.full((h, img.shape[1], 3), 255, np.uint8)
+        pad[: img.shape[0]] = img
+        parts.append(pad)
+    return np.concatenate(parts, axis=1)
