@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import run_vgx
 
-COMMANDS = ["train", "eval", "models", "upscale"]
+COMMANDS = ["train", "eval", "models", "upscale", "doctor"]
 
 
 @pytest.mark.parametrize("cmd", [None, *COMMANDS])

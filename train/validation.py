@@ -9,7 +9,7 @@ import numpy as np
 from torch import nn
 
 from vgx.card import ModelCard
-from vgx.images import demo_images, list_images, load_rgb, mod_crop, save_rgb, side_by_side
+from vgx.images import caption, demo_images, list_images, load_rgb, mod_crop, save_rgb, side_by_side
 
 from .evaluate import score_image
 
@@ -38,8 +38,10 @@ class Validator:
         if grid_path is not None and rows:
             width = max(r.shape[1] for r in rows)
             rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
-            save_rgb(grid_path, np.concatenate(rows))
-            save_rgb(grid_path.with_name("latest.png"), np.concatenate(rows))
+            panel = rows[0].shape[0] - 4
+            grid = caption(np.concatenate(rows), ["LR", "bicubic", "model", "HR"], [panel] * 4)
+            save_rgb(grid_path, grid)
+            save_rgb(grid_path.with_name("latest.png"), grid)
         return {"val_psnr_y": float(np.mean([s.psnr_y for s in scores])),
                 "val_ssim": float(np.mean([s.ssim for s in scores]))}
 

@@ -113,6 +113,18 @@ def upscale(
     upscale_command(inputs or [], model, out)
 
 
+@app.command()
+@friendly
+def doctor() -> None:
+    """Versions of everything vgx can use, and a check for broken package mixes."""
+    from vgx.environment import check_onnxruntime, report
+
+    for key, value in report().items():
+        typer.echo(f"{key:24s} {value}")
+    check_onnxruntime()
+    typer.echo("ok: no conflicting packages")
+
+
 def main() -> None:
     app()
 

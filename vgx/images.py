@@ -102,3 +102,15 @@ def side_by_side(images: list[np.ndarray], gap: int = 4) -> np.ndarray:
         pad[: img.shape[0]] = img
         parts.append(pad)
     return np.concatenate(parts, axis=1)
+
+
+def caption(image: np.ndarray, labels: list[str], widths: list[int], gap: int = 4, height: int = 22) -> np.ndarray:
+    """`image` with a white strip on top naming its side-by-side panels."""
+    import cv2
+
+    strip = np.full((height, image.shape[1], 3), 255, np.uint8)
+    x = 0
+    for label, w in zip(labels, widths):
+        cv2.putText(strip, label, (x + 4, height - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        x += w + gap
+    return np.concatenate([strip, image])

@@ -33,6 +33,10 @@ class LumaSR(nn.Module):
 
     The papers train and report on Y only; the wrapper gives every zoo model the same
     boundary (RGB [0,1] in and out), so export and runtime need no special case.
+    The net predicts the residual over bicubic luma (global residual learning, as VDSR):
+    no extra capacity, but training starts at bicubic quality instead of below it, which
+    on our CPU budget was the difference between 31.3 dB and bicubic-plus after 2000
+    steps for ESPCN x3 (Set5). All three planes share one bicubic resize.
     """
 
     def __init__(self, net: nn.Module, scale: int) -> None:
@@ -47,6 +51,6 @@ class LumaSR(nn.Module):
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         ycc = F.conv2d(rgb, self.to_ycc, self.ycc_bias)
-        y = self.net(ycc[:, :1])
-        c = F.interpolate(ycc[:, 1:], scale_factor=self.scale, mode="bicubic", align_corners=False)
-        return F.conv2d(torch.cat([y, c], 1), self.to_rgb, self.rgb_bias)
+        up = F.interpolate(ycc, scale_factor=self.scale, mode="bicubic", align_corners=False)
+        detail = F.pad(self.net(ycc[:, :1]), (0, 0, 0, 0, 0, 2))  # luma residual; chroma as is
+        return F.conv2d(up + detail, self.to_rgb, self.rgb_bias)

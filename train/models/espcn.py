@@ -25,6 +25,7 @@ class ESPCN(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.xavier_normal_(m.weight)
                 nn.init.zeros_(m.bias)
+        self.body[-1].weight.data.mul_(0.1)  # start near the bicubic residual of zero
 
     def forward(self, x: Tensor) -> Tensor:
         return self.shuffle(self.body(x))
