@@ -20,6 +20,7 @@ from .models.compact import CompactSR
 from .models.espcn import ESPCN
 from .models.fsrcnn import FSRCNN
 from .models.srresnet import SRResNet
+from .models.transformer_net import TransformerNet
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -37,6 +38,7 @@ ARCHS: dict[str, Callable[..., nn.Module]] = {
     "fsrcnn": _luma(FSRCNN),
     "compact": CompactSR,
     "srresnet": SRResNet,
+    "transformer": TransformerNet,
 }
 
 

@@ -40,3 +40,41 @@ def report() -> dict[str, str]:
         if v:
             info[dist] = v
     return info
+
+
+def gpu_compute_capability(device: int = 0) -> str | None:
+    """'8.7' for the CUDA device, through cuda-python (or pycuda); None without a GPU."""
+    try:
+        from cuda.bindings import runtime as cudart
+    except ImportError:
+        try:
+            from cuda import cudart  # cuda-python < 12.6 layout
+        except ImportError:
+            cudart = None
+    if cudart is not None:
+        err, prop = cudart.cudaGetDeviceProperties(device)
+        if int(err) == 0:
+            return f"{prop.major}.{prop.minor}"
+        return None
+    try:
+        import pycuda.driver as drv
+
+        drv.init()
+        major, minor = drv.Device(device).compute_capability()
+        return f"{major}.{minor}"
+    except Exception:  # noqa: BLE001 - no pycuda, no driver, no device
+        return None
+
+
+def tensorrt_version() -> str | None:
+    try:
+        import tensorrt as trt
+    except ImportError:
+        return None
+    return str(trt.__version__)
+
+
+def engine_tag(precision: str, trt_version: str, compute_capability: str) -> str:
+    """`fp16.trt10.3.sm87`: what an engine is bound to (TensorRT major.minor, GPU arch)."""
+    major_minor = ".".join(trt_version.split(".")[:2])
+    return f"{precision}.trt{major_minor}.sm{compute_capability.replace('.', '')}"

@@ -1,0 +1,71 @@
+"""Real images for verification and calibration (never random noise).
+
+Built-in images ship in scikit-image, so export needs no data and no download. The
+calibration set and the held-out set are disjoint: the quality budget is measured on
+images the quantizer never saw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vgx.card import ModelCard
+from vgx.errors import VgxError
+from vgx.images import list_images, load_rgb
+
+HELD_OUT = ("astronaut", "chelsea", "coffee")
+CALIBRATION = ("motorcycle_left", "motorcycle_right", "rocket", "hubble_deep_field", "immunohistochemistry", "retina")
+
+
+def builtin(names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    from skimage import data
+
+    special = {"motorcycle_left": lambda: data.stereo_motorcycle()[0], "motorcycle_right": lambda: data.stereo_motorcycle()[1]}
+    return {n: special[n]() if n in special else getattr(data, n)()[..., :3] for n in names}
+
+
+def to_nchw(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+
+
+def crops(images: list[np.ndarray], size: tuple[int, int], count: int, seed: int = 0) -> list[np.ndarray]:
+    """`count` random (H, W) crops, cycling through the images, as uint8 HWC."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    out = []
+    usable = [i for i in images if i.shape[0] >= h and i.shape[1] >= w]
+    if not usable:
+        raise VgxError(f"no image is at least {w}x{h}")
+    for k in range(count):
+        img = usable[k % len(usable)]
+        y, x = rng.integers(0, img.shape[0] - h + 1), rng.integers(0, img.shape[1] - w + 1)
+        out.append(img[y : y + h, x : x + w])
+    return out
+
+
+def input_size(card: ModelCard, side: int) -> tuple[int, int]:
+    """A model-input (H, W) near `side`, a multiple of the card's multiple_of."""
+    m = max(1, card.multiple_of)
+    return (side // m * m, (side * 4 // 3) // m * m)
+
+
+def verification_inputs(card: ModelCard) -> list[np.ndarray]:
+    """Model inputs from held-out real images at two sizes and a batch of two (NCHW float32)."""
+    imgs = list(builtin(HELD_OUT).values())
+    a = crops(imgs, input_size(card, 48), 2, seed=1)
+    b = crops(imgs, input_size(card, 72), 1, seed=2)
+    return [np.concatenate([to_nchw(x) for x in a]), to_nchw(b[0])]
+
+
+def calibration_images(folder: str | Path | None, count: int, size: tuple[int, int]) -> list[np.ndarray]:
+    """`count` model-input crops from `folder`, or from the built-in calibration images."""
+    if folder is None:
+        imgs = list(builtin(CALIBRATION).values())
+    else:
+        files = list_images(folder)
+        imgs = [load_rgb(f) for f in files]
+        if len(files) < min(count, 2):
+            raise VgxError(f"{folder} has {len(files)} image(s); calibration needs at least {min(count, 2)}")
+    return crops(imgs, size, count, seed=3)

@@ -1,0 +1,69 @@
+"""Johnson et al.'s TransformerNet for fast neural style (as pytorch/examples' fast_neural_style).
+
+Reflection padding (no border artefacts), InstanceNorm (per-image contrast: the property
+that makes feed-forward style transfer work), nearest-upsample-then-conv instead of
+transposed convs (no checkerboard). `width` scales every layer's channels and `blocks`
+sets the residual blocks, which is how the slim edge variant is made.
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class ConvLayer(nn.Module):
+    """Reflection-padded conv: same output size for stride 1, no zero-padding seams."""
+
+    def __init__(self, cin: int, cout: int, k: int, stride: int = 1) -> None:
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(k // 2)
+        self.conv = nn.Conv2d(cin, cout, k, stride)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(self.pad(x))
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 ConvLayers with InstanceNorm; identity skip keeps content detail."""
+
+    def __init__(self, ch: int) -> None:
+        super().__init__()
+        self.conv1, self.in1 = ConvLayer(ch, ch, 3), nn.InstanceNorm2d(ch, affine=True)
+        self.conv2, self.in2 = ConvLayer(ch, ch, 3), nn.InstanceNorm2d(ch, affine=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.in2(self.conv2(F.relu(self.in1(self.conv1(x)))))
+
+
+class UpsampleConvLayer(nn.Module):
+    """Nearest upsample, then conv: avoids the checkerboard of transposed convolutions."""
+
+    def __init__(self, cin: int, cout: int, k: int, upsample: int) -> None:
+        super().__init__()
+        self.upsample = upsample
+        self.conv = ConvLayer(cin, cout, k)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(F.interpolate(x, scale_factor=self.upsample, mode="nearest"))
+
+
+class TransformerNet(nn.Module):
+    def __init__(self, scale: int = 1, width: float = 1.0, blocks: int = 5) -> None:
+        super().__init__()
+        c1, c2, c3 = (max(4, int(round(c * width))) for c in (32, 64, 128))
+        self.down = nn.Sequential(
+            ConvLayer(3, c1, 9), nn.InstanceNorm2d(c1, affine=True), nn.ReLU(),
+            ConvLayer(c1, c2, 3, 2), nn.InstanceNorm2d(c2, affine=True), nn.ReLU(),
+            ConvLayer(c2, c3, 3, 2), nn.InstanceNorm2d(c3, affine=True), nn.ReLU(),
+        )
+        self.res = nn.Sequential(*[ResidualBlock(c3) for _ in range(blocks)])
+        self.up = nn.Sequential(
+            UpsampleConvLayer(c3, c2, 3, 2), nn.InstanceNorm2d(c2, affine=True), nn.ReLU(),
+            UpsampleConvLayer(c2, c1, 3, 2), nn.InstanceNorm2d(c1, affine=True), nn.ReLU(),
+            ConvLayer(c1, 3, 9),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """RGB [0,1] in, RGB [0,1]-ish out (the style loss keeps it in range; runtime clamps)."""
+        return self.up(self.res(self.down(x)))
