@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vgx.environment import engine_tag, gpu_compute_capability
+from vgx.environment import engine_tag, gpu_compute_capability, import_tensorrt
 from vgx.errors import VgxError
 
 
@@ -36,10 +36,9 @@ class EngineOptions:
 
 def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: EngineOptions) -> tuple[Path, dict[str, object]]:
     """Build and write the engine; return its path and its manifest entry."""
-    try:
-        import tensorrt as trt
-    except ImportError:
-        raise VgxError("--engine needs TensorRT and a CUDA GPU: pip install 'vgx[trt]' on the GPU machine") from None
+    import tensorrt as trt  # typed by tensorrt-stubs
+
+    import_tensorrt()  # a clear error where only the stubs (or nothing) are installed
     cc = gpu_compute_capability()
     if cc is None:
         raise VgxError("--engine needs a CUDA GPU (cuda-python found none); export ONNX here, build on the GPU machine")

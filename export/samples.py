@@ -60,12 +60,19 @@ def verification_inputs(card: ModelCard) -> list[np.ndarray]:
 
 
 def calibration_images(folder: str | Path | None, count: int, size: tuple[int, int]) -> list[np.ndarray]:
-    """`count` model-input crops from `folder`, or from the built-in calibration images."""
+    """Model-input crops for calibration: one from each of `count` images in `folder`, or
+    `count` crops cycling through the built-in calibration images."""
     if folder is None:
-        imgs = list(builtin(CALIBRATION).values())
-    else:
-        files = list_images(folder)
-        imgs = [load_rgb(f) for f in files]
-        if len(files) < min(count, 2):
-            raise VgxError(f"{folder} has {len(files)} image(s); calibration needs at least {min(count, 2)}")
-    return crops(imgs, size, count, seed=3)
+        return crops(list(builtin(CALIBRATION).values()), size, count, seed=3)
+    files = list_images(folder)
+    if len(files) < count:
+        raise VgxError(f"--calib-count {count} but {folder} has only {len(files)} image(s); add images or lower it")
+    out = []
+    for k, f in enumerate(files[:count]):
+        img = load_rgb(f)
+        if img.shape[0] < size[0] or img.shape[1] < size[1]:  # small images: resize up to the crop
+            import cv2
+
+            img = cv2.resize(img, (max(size[1], img.shape[1]), max(size[0], img.shape[0])), interpolation=cv2.INTER_CUBIC)
+        out += crops([img], size, 1, seed=k)
+    return out

@@ -10,10 +10,6 @@ Weights are inlined (no `.onnx.data` beside the file), so one hash covers the mo
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
-import warnings
 from pathlib import Path
 
 import onnx
@@ -22,6 +18,8 @@ from torch import nn
 
 from vgx.card import ModelCard
 from vgx.errors import VgxError
+
+from .quiet import quiet
 
 OPSET = 18
 INPUT, OUTPUT = "input", "output"
@@ -39,7 +37,7 @@ def export_fp32(model: nn.Module, card: ModelCard, path: Path) -> onnx.ModelProt
         w = m * torch.export.Dim("width_blocks", min=1, max=MAX_SIDE // m)
     example = torch.rand(2, 3, 16 * m, 20 * m)
     model = model.eval()
-    with _quiet(), torch.no_grad():
+    with quiet(), torch.no_grad():
         program = torch.onnx.export(
             model, (example,), input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
             dynamic_shapes={next(iter(_forward_args(model))): {0: batch, 2: h, 3: w}}, dynamo=True,
@@ -73,15 +71,6 @@ def _name_dynamic_axes(proto: onnx.ModelProto) -> None:
         for i, name in zip((0, 2, 3), names):
             if not dims[i].HasField("dim_value"):
                 dims[i].dim_param = name
-
-
-@contextlib.contextmanager
-def _quiet():
-    """The exporter prints progress and torchvision warnings; vgx shows its own progress."""
-    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def io_spec(proto: onnx.ModelProto) -> dict[str, list[dict]]:

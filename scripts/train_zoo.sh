@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # How the shipped SR weights were trained: on ../shared/data/sr/train (T91 + BSD200) only,
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
-# when one exists, so a later session continues where this one stopped.
+# when one exists, so a later session continues where this one stopped; a larger step
+# count than the run was started with restarts the cosine schedule from there.
 # Usage: scripts/train_zoo.sh STREAM   (STREAM a or b: two 1-thread streams for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${VGX_DATA:-../shared/data}/sr
 RUNS=${VGX_RUNS:-runs/zoo}
 
-run() {  # name steps batch patch lr
+done_steps() {  # steps the run's model.pt was trained for (0 if none)
+  [ -f "$1/model.pt" ] || { echo 0; return; }
+  python -c "import torch,sys; print(torch.load(sys.argv[1], weights_only=True)['card']['train_steps'])" "$1/model.pt"
+}
+
+run() {  # name steps batch patch lr [extra vgx train options]
   local name=$1 steps=$2 batch=$3 patch=$4 lr=$5; shift 5
   local out=$RUNS/$name resume=()
-  [ -f "$out/model.pt" ] && [ "$(python -c "import torch;print(torch.load('$out/model.pt',weights_only=True)['card']['train_steps'])")" -ge "$steps" ] && return 0
+  [ "$(done_steps "$out")" -ge "$steps" ] && return 0
   [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
   mkdir -p "$out"
   vgx train "$name" --data "$D/train/T91" --data "$D/train/BSD200" --val "$D/Set5" --out "$out" \
@@ -21,16 +27,16 @@ run() {  # name steps batch patch lr
 
 case "${1:-a}" in
   a)
-    run espcn-x3 4000 64 32 1e-3
-    run espcn-x4 4000 64 24 1e-3
-    run espcn-x2 4000 32 48 1e-3
-    run fsrcnn-x2 5000 32 48 1e-3
-    run fsrcnn-x3 5000 64 32 1e-3
-    run fsrcnn-x4 5000 64 24 1e-3
+    run espcn-x3 8000 32 32 1e-3
+    run fsrcnn-x2 8000 32 32 1e-3
+    run espcn-x4 8000 32 24 1e-3
+    run fsrcnn-x3 8000 32 32 1e-3
+    run fsrcnn-x4 8000 32 24 1e-3
+    run espcn-x2 8000 32 32 1e-3
     ;;
   b)
     run compact-x2 6000 32 48 5e-4
-    run compact-x4 6000 32 24 5e-4
+    run compact-x4 4000 32 24 5e-4
     run srresnet-x4 3000 16 24 2e-4
     ;;
 esac

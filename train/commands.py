@@ -30,7 +30,8 @@ def evaluate_command(model_name: str, data: Path, json_out: Path | None) -> None
     for i in report.images:
         table.add_row(i.name, f"{i.psnr_y:.2f}", f"{i.ssim:.4f}", f"{i.bicubic_psnr_y:.2f}", f"{i.bicubic_ssim:.4f}")
     m = report.mean
-    table.add_row("[bold]mean", f"[bold]{m['psnr_y']:.2f}", f"{m['ssim']:.4f}", f"{m['bicubic_psnr_y']:.2f}", f"{m['bicubic_ssim']:.4f}")
+    table.add_row("[bold]mean", f"[bold]{m['psnr_y']:.2f}", f"{m['ssim']:.4f}",
+                  f"{m['bicubic_psnr_y']:.2f}", f"{m['bicubic_ssim']:.4f}")
     console.print(table)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -61,12 +62,15 @@ def models_command() -> None:
         model = zoo.build(card)
         params = sum(p.numel() for p in model.parameters())
         q = card.quality
-        fmt = lambda k: f"{q[k]:.2f}" if k in q else "-"  # noqa: E731
         aliases = [a for a, t in zoo.ALIASES.items() if t == name]
         table.add_row(name + (f" ({', '.join(aliases)})" if aliases else ""), card.task, f"x{card.scale}",
                       _human(params), f"{count_macs(model) / 1e9:.1f}", "yes" if path else "no",
-                      fmt("set5_psnr_y"), fmt("set14_psnr_y"))
+                      _fmt(q, "set5_psnr_y"), _fmt(q, "set14_psnr_y"))
     console.print(table)
+
+
+def _fmt(quality: dict[str, float], key: str) -> str:
+    return f"{quality[key]:.2f}" if key in quality else "-"
 
 
 def _human(n: int) -> str:

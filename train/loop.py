@@ -18,7 +18,6 @@ import torch
 from rich.console import Console
 
 from vgx.errors import VgxError
-from vgx.images import save_rgb
 
 from . import checkpoint, zoo
 from .data import PatchSampler

@@ -134,7 +134,7 @@ class LossNetwork(nn.Module):
         self.stem = nn.Identity()
         self.blocks = nn.ModuleList(feats[: max(cut) + 1])
 
-    def train(self, mode: bool = True) -> "LossNetwork":  # frozen: BatchNorm stays in eval
+    def train(self, mode: bool = True) -> LossNetwork:  # frozen: BatchNorm stays in eval
         return super().train(False)
 
     def features(self, x: Tensor) -> dict[str, Tensor]:

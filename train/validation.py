@@ -51,5 +51,6 @@ class Validator:
         c = min(crop - crop % s, hr.shape[0] - hr.shape[0] % s, hr.shape[1] - hr.shape[1] % s)
         y, x = (hr.shape[0] - c) // 2 // s * s, (hr.shape[1] - c) // 2 // s * s
         cut = lambda a: a[y : y + c, x : x + c]  # noqa: E731
-        lr = cv2.resize(cv2.resize(cut(hr), (c // s, c // s), interpolation=cv2.INTER_AREA), (c, c), interpolation=cv2.INTER_NEAREST)
+        small = cv2.resize(cut(hr), (c // s, c // s), interpolation=cv2.INTER_AREA)
+        lr = cv2.resize(small, (c, c), interpolation=cv2.INTER_NEAREST)
         return side_by_side([lr, cut(bic), cut(sr), cut(hr)])

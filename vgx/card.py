@@ -42,6 +42,6 @@ class ModelCard:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ModelCard":
+    def from_dict(cls, d: dict[str, Any]) -> ModelCard:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})

@@ -67,7 +67,8 @@ def train(
     stop_at: Optional[int] = typer.Option(None, help="stop after step N (resumable) but keep the --steps schedule"),
 ) -> None:
     """Train a zoo model (PyTorch; data-parallel under torchrun)."""
-    from vgx.train.loop import TrainConfig, train as run_training
+    from vgx.train.loop import TrainConfig
+    from vgx.train.loop import train as run_training
 
     cfg = TrainConfig(
         model=model, data=[str(d) for d in data], scale=scale, out=str(out), val=str(val) if val else None, steps=steps,
@@ -123,6 +124,51 @@ def doctor() -> None:
         typer.echo(f"{key:24s} {value}")
     check_onnxruntime()
     typer.echo("ok: no conflicting packages")
+
+
+@app.command("export")
+@friendly
+def export_(
+    model: str = typer.Argument(..., help="zoo name (srgan, espcn-x2, ...) or checkpoint path"),
+    fp16: bool = typer.Option(False, "--fp16", help="also write model.fp16.onnx (fp32 I/O, InstanceNorm kept fp32)"),
+    int8: bool = typer.Option(False, "--int8", help="also write model.int8.onnx (QDQ) within a quality budget"),
+    calib: Optional[Path] = typer.Option(None, help="calibration images (default: built-in images)"),
+    calib_method: str = typer.Option("minmax", help="minmax | entropy | percentile"),
+    calib_count: int = typer.Option(16, help="calibration crops"),
+    int8_target: str = typer.Option("gpu", help="gpu: symmetric int8 for TensorRT; cpu: uint8 + reduce_range for x86"),
+    int8_budget: Optional[float] = typer.Option(None, help="SR: max PSNR-Y loss in dB (0.3); style: min PSNR vs fp32 (30)"),
+    engine: bool = typer.Option(False, "--engine", help="build TensorRT engines (needs tensorrt + a GPU)"),
+    min_shape: Optional[str] = typer.Option(None, help="engine profile min input WxH"),
+    opt_shape: Optional[str] = typer.Option(None, help="engine profile opt input WxH (default 640x360)"),
+    max_shape: Optional[str] = typer.Option(None, help="engine profile max input WxH (default 1920x1080)"),
+    max_batch: int = typer.Option(1, help="engine profile max batch"),
+    workspace: int = typer.Option(1024, help="TensorRT workspace limit in MiB"),
+    version_compatible: bool = typer.Option(False, help="version-compatible engines (lean runtime)"),
+    timing_cache: Optional[Path] = typer.Option(None, help="TensorRT timing cache file (reused across builds)"),
+    out: Optional[Path] = typer.Option(None, help="artifact folder (default exports/NAME)"),
+) -> None:
+    """Checkpoint -> verified ONNX fp32 / fp16 / int8 -> TensorRT engines, with a manifest."""
+    from vgx.export.commands import export_command
+    from vgx.export.int8 import Int8Config
+
+    int8_cfg = Int8Config(calib_method, calib_count, str(calib) if calib else None, int8_target, int8_budget) if int8 else None
+    if calib and not int8:
+        raise VgxError("--calib needs --int8")
+    export_command(model, out, fp16, int8_cfg, engine, {"min": min_shape, "opt": opt_shape, "max": max_shape},
+                   max_batch, workspace, version_compatible, timing_cache)
+
+
+@app.command()
+@friendly
+def verify(
+    folder: Path = typer.Argument(..., help="artifact folder made by vgx export"),
+    backends: Optional[str] = typer.Option(None, help="comma list: ort-cpu,ort-cuda,ort-trt (default: all)"),
+) -> None:
+    """Run every precision on every available backend against fp32; non-zero exit on a failure."""
+    from vgx.export.commands import verify_command
+
+    if not verify_command(folder, backends.split(",") if backends else None):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 from importlib import metadata
+from typing import Any
 
 from vgx.errors import VgxError
 
@@ -33,8 +34,22 @@ def check_onnxruntime() -> None:
         )
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def report() -> dict[str, str]:
-    info = {"python": platform.python_version(), "machine": f"{platform.system()} {platform.machine()}"}
+    import os
+
+    info = {"python": platform.python_version(), "machine": f"{platform.system()} {platform.machine()}",
+            "cpu": f"{cpu_model()} ({os.cpu_count()} cores)"}
     for dist in PACKAGES:
         v = version(dist)
         if v:
@@ -66,12 +81,27 @@ def gpu_compute_capability(device: int = 0) -> str | None:
         return None
 
 
+def import_tensorrt() -> Any:
+    """The real tensorrt module, or a VgxError that says what to install.
+
+    `tensorrt-stubs` leaves a `tensorrt/` folder of .pyi files that imports as an empty
+    namespace package, so a plain import is not proof that TensorRT is there."""
+    import importlib
+
+    try:
+        trt = importlib.import_module("tensorrt")
+    except ImportError:
+        trt = None
+    if trt is None or not hasattr(trt, "Builder"):
+        raise VgxError("TensorRT is not installed: pip install 'vgx[trt]' on a machine with an NVIDIA GPU")
+    return trt
+
+
 def tensorrt_version() -> str | None:
     try:
-        import tensorrt as trt
-    except ImportError:
+        return str(import_tensorrt().__version__)
+    except VgxError:
         return None
-    return str(trt.__version__)
 
 
 def engine_tag(precision: str, trt_version: str, compute_capability: str) -> str:

@@ -1,0 +1,144 @@
+"""Checkpoint -> the artifact folder: verified fp32 / fp16 / int8 ONNX, engines, manifest.
+
+Everything is written into a hidden temp folder beside the target and renamed into place
+at the end, so a failed or interrupted export never leaves a folder that looks complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from vgx import manifest as mf
+from vgx.card import ModelCard
+from vgx.environment import report as environment_report
+from vgx.errors import VgxError
+
+from . import ort as ortx
+from .fp16 import convert_fp16
+from .int8 import Int8Config, quantize_int8
+from .quiet import quiet
+from .samples import verification_inputs
+from .to_onnx import OPSET, export_fp32, io_spec
+
+FP32_MAX_ABS = 1e-4
+FP16_MIN_PSNR = {"sr": 45.0, "style": 40.0, "generate": 40.0}
+
+
+@dataclass
+class ExportOptions:
+    out: Path
+    fp16: bool = False
+    int8: Int8Config | None = None
+    engine: Any = None  # EngineOptions when --engine
+    precisions_for_engine: list[str] = field(default_factory=list)
+
+
+def export_artifact(model: torch.nn.Module, card: ModelCard, opts: ExportOptions,
+                    log: Callable[[str], None] = print) -> Path:
+    out = opts.out
+    if out.exists() and not out.is_dir():
+        raise VgxError(f"--out {out} exists and is not a folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    except OSError as e:
+        raise VgxError(f"cannot write to {out.parent}: {e.strerror or e}") from None
+    try:
+        manifest = _build(model, card, opts, tmp, log)
+        mf.write(tmp, manifest)
+        _swap_into_place(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Path,
+           log: Callable[[str], None]) -> dict[str, Any]:
+    inputs = verification_inputs(card)
+    precisions: dict[str, dict[str, Any]] = {}
+
+    t = time.perf_counter()
+    fp32_path = tmp / "model.fp32.onnx"
+    proto = export_fp32(model, card, fp32_path)
+    ref_sess = ortx.cpu_session(fp32_path)
+    with torch.no_grad():
+        torch_out = [model(torch.from_numpy(x)).numpy() for x in inputs]
+    fp32_out = [ortx.run(ref_sess, x) for x in inputs]
+    fig = ortx.worst([ortx.compare(a, b) for a, b in zip(torch_out, fp32_out)])
+    if fig["max_abs"] > FP32_MAX_ABS:
+        raise VgxError(f"fp32 ONNX differs from PyTorch by {fig['max_abs']:.2e} (> {FP32_MAX_ABS}): export bug")
+    precisions["fp32"] = {"file": fp32_path.name, "verification": {"against": "pytorch", **_rounded(fig)},
+                          "seconds": round(time.perf_counter() - t, 2)}
+    log(f"fp32  max abs err vs PyTorch {fig['max_abs']:.1e}  ({precisions['fp32']['seconds']} s)")
+
+    if opts.fp16:
+        t = time.perf_counter()
+        path = tmp / "model.fp16.onnx"
+        with quiet():
+            convert_fp16(proto, path)
+        fig = _against_fp32(path, inputs, fp32_out)
+        need = FP16_MIN_PSNR[card.task]
+        if fig["psnr"] < need:
+            raise VgxError(f"fp16 ONNX reaches only {fig['psnr']:.1f} dB against fp32 (needs {need}): "
+                           "a layer overflows in fp16; report it")
+        precisions["fp16"] = {"file": path.name, "verification": {"against": "fp32 onnx", **_rounded(fig)},
+                              "kept_fp32_ops": ["InstanceNormalization", "Resize"],
+                              "seconds": round(time.perf_counter() - t, 2)}
+        log(f"fp16  PSNR vs fp32 {fig['psnr']:.1f} dB  ({precisions['fp16']['seconds']} s)")
+
+    if opts.int8 is not None:
+        t = time.perf_counter()
+        path = tmp / "model.int8.onnx"
+        with quiet():
+            quant = quantize_int8(fp32_path, path, card, opts.int8, log=log)
+        fig = _against_fp32(path, inputs, fp32_out, optimize=opts.int8.target == "cpu")
+        precisions["int8"] = {"file": path.name, "verification": {"against": "fp32 onnx", **_rounded(fig)},
+                              "quantization": quant, "seconds": round(time.perf_counter() - t, 2)}
+        status = "within budget" if quant["within_budget"] else "OUTSIDE budget (nothing left to keep in float)"
+        log(f"int8  PSNR vs fp32 {fig['psnr']:.1f} dB, {len(quant['float_nodes'])} node(s) kept in float, "
+            f"{status}  ({precisions['int8']['seconds']} s)")
+
+    engines: dict[str, Any] = {}
+    if opts.engine is not None:
+        from .engine import build_engine
+
+        for precision in opts.precisions_for_engine:
+            path, entry = build_engine(tmp / precisions[precision]["file"], tmp, precision, opts.engine)
+            engines[path.name] = entry
+            log(f"engine {path.name}")
+
+    return {
+        "card": card.to_dict(), "opset": OPSET, "exporter": f"torch.onnx (dynamo) {torch.__version__}",
+        **io_spec(proto), "precisions": precisions, "engines": engines, "files": {},
+        "build_env": environment_report(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _against_fp32(path: Path, inputs: list[np.ndarray], fp32_out: list[np.ndarray], optimize: bool = True) -> dict[str, float]:
+    sess = ortx.cpu_session(path, optimize=optimize)
+    return ortx.worst([ortx.compare(ref, ortx.run(sess, x)) for x, ref in zip(inputs, fp32_out)])
+
+
+def _rounded(fig: dict[str, float]) -> dict[str, float]:
+    return {"max_abs": float(f"{fig['max_abs']:.3g}"), "mean_abs": float(f"{fig['mean_abs']:.3g}"),
+            "psnr": round(fig["psnr"], 2) if np.isfinite(fig["psnr"]) else 999.0}
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Replace `out` with `tmp`; the old folder is removed only after the new one is in place."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)

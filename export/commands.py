@@ -1,0 +1,71 @@
+"""What `vgx export` and `vgx verify` do (the CLI only parses arguments)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from vgx.errors import VgxError
+
+from .int8 import Int8Config
+
+console = Console(stderr=True)
+
+
+def parse_size(text: str, multiple_of: int = 1) -> tuple[int, int]:
+    """'640x360' -> (W, H), checked against the model's multiple_of."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise VgxError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 640x360") from None
+    if w <= 0 or h <= 0:
+        raise VgxError(f"size {text!r} must be positive")
+    if w % multiple_of or h % multiple_of:
+        raise VgxError(f"size {text} is not a multiple of {multiple_of} (the model's multiple_of)")
+    return w, h
+
+
+def export_command(model_name: str, out: Path | None, fp16: bool, int8: Int8Config | None, engine: bool,
+                   shapes: dict[str, str | None], batch: int, workspace_mb: int, version_compatible: bool,
+                   timing_cache: Path | None) -> Path:
+    from vgx.train.loading import load_model
+
+    from .artifact import ExportOptions, export_artifact
+
+    model, card = load_model(model_name)
+    target = out or Path("exports") / card.name
+    engine_opts = None
+    if engine:
+        from .engine import EngineOptions, Profile
+
+        m = card.multiple_of
+        defaults = {"min": f"{8 * m}x{8 * m}", "opt": "640x360", "max": "1920x1080"}
+        dims = {k: parse_size(shapes.get(k) or defaults[k], m) for k in defaults}
+        profile = Profile(*[(1 if k != "max" else batch, 3, dims[k][1], dims[k][0]) for k in ("min", "opt", "max")])
+        engine_opts = EngineOptions(profile, workspace_mb, version_compatible, timing_cache or target.parent / "timing.cache")
+    precisions = ["fp32"] + (["fp16"] if fp16 else []) + (["int8"] if int8 else [])
+    opts = ExportOptions(target, fp16, int8, engine_opts, precisions if engine else [])
+    t = time.perf_counter()
+    console.print(f"exporting {card.name} -> {target} ({', '.join(precisions)})")
+    export_artifact(model, card, opts, log=lambda s: console.print(f"  {s}"))
+    console.print(f"[green]done[/] in {time.perf_counter() - t:.1f} s: {target}")
+    return target
+
+
+def verify_command(folder: Path, backends: list[str] | None) -> bool:
+    from .verify import verify_artifact
+
+    checks = verify_artifact(folder, backends)
+    table = Table(title=f"vgx verify {folder}")
+    for col in ("backend", "precision", "result", "max abs err", "PSNR vs fp32", "criterion / reason"):
+        table.add_column(col)
+    for c in checks:
+        color = {"pass": "green", "fail": "red", "skipped": "yellow"}[c.status]
+        table.add_row(c.backend, c.precision, f"[{color}]{c.status}", "" if c.max_abs is None else f"{c.max_abs:.2e}",
+                      "" if c.psnr is None else ("inf" if c.psnr == float("inf") else f"{c.psnr:.1f} dB"),
+                      c.criterion or c.reason)
+    Console().print(table)
+    return all(c.status != "fail" for c in checks)

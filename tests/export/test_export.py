@@ -1,0 +1,191 @@
+"""Every zoo model exports to fp32 / fp16 / int8 ONNX and verifies on ORT's CPU provider."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+import torch
+from vgx.export import artifact as artifact_mod
+from vgx.export.artifact import ExportOptions, export_artifact
+from vgx.export.commands import parse_size
+from vgx.export.int8 import Int8Config
+from vgx.export.verify import verify_artifact
+from vgx.train import checkpoint, zoo
+
+from tests.conftest import run_vgx
+from vgx import manifest as mf
+from vgx.card import ModelCard
+from vgx.errors import VgxError
+
+STYLE = ModelCard(name="style-test", task="style", arch="transformer", multiple_of=4)
+
+
+def _model(card: ModelCard) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return zoo.build(card).eval()
+
+
+@pytest.mark.parametrize("card", [e.card() for e in zoo.ZOO.values()] + [STYLE], ids=lambda c: c.name)
+def test_zoo_model_exports_every_precision_and_verifies(card: ModelCard, tmp_path: Path) -> None:
+    out = tmp_path / card.name
+    # random weights: bound the fallback search (its behaviour is tested on its own below)
+    export_artifact(_model(card), card, ExportOptions(out, fp16=True, int8=Int8Config(count=4, max_fallback=1)),
+                    log=lambda s: None)
+    manifest = mf.read(out)
+    assert set(manifest["precisions"]) == {"fp32", "fp16", "int8"}
+    assert manifest["opset"] >= 17 and manifest["card"]["name"] == card.name
+    assert manifest["inputs"][0]["dynamic_axes"] == {"0": "batch", "2": "height", "3": "width"}
+    assert manifest["precisions"]["fp32"]["verification"]["max_abs"] <= 1e-4
+    assert manifest["precisions"]["fp16"]["verification"]["psnr"] >= (45 if card.task == "sr" else 40)
+    for name, entry in manifest["files"].items():
+        assert mf.sha256_file(out / name) == entry["sha256"]
+    fp16 = onnx.load(str(out / "model.fp16.onnx"))
+    assert fp16.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT  # fp32 I/O kept
+    if card.task == "style":  # InstanceNorm computes in fp32 inside the fp16 graph
+        norms = [n for n in fp16.graph.node if n.op_type == "InstanceNormalization"]
+        assert norms
+        fp16_inits = {i.name for i in fp16.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16}
+        assert not any(set(n.input) & fp16_inits for n in norms)
+    int8 = onnx.load(str(out / "model.int8.onnx"))
+    assert any(n.op_type == "QuantizeLinear" for n in int8.graph.node)
+    checks = verify_artifact(out, ["ort-cpu"])
+    assert [c.status for c in checks] == ["pass", "pass", "pass"]
+
+
+def test_pixel_shuffle_exports_as_depth_to_space_crd(tmp_path: Path) -> None:
+    card = zoo.resolve("espcn-x3").card()
+    export_artifact(_model(card), card, ExportOptions(tmp_path / "e"), log=lambda s: None)
+    nodes = onnx.load(str(tmp_path / "e" / "model.fp32.onnx")).graph.node
+    d2s = [n for n in nodes if n.op_type == "DepthToSpace"]
+    assert d2s and all(a.s == b"CRD" for n in d2s for a in n.attribute if a.name == "mode")
+    resize = [n for n in nodes if n.op_type == "Resize"]
+    assert all(a.s == b"half_pixel" for n in resize for a in n.attribute if a.name == "coordinate_transformation_mode")
+
+
+def test_int8_falls_back_node_by_node_until_the_budget_holds(tmp_path: Path) -> None:
+    card = zoo.resolve("compact-x2").card()
+    cfg = Int8Config(count=4, budget=0.0)  # nothing but float meets a zero budget
+    export_artifact(_model(card), card, ExportOptions(tmp_path / "c", int8=cfg), log=lambda s: None)
+    q = mf.read(tmp_path / "c")["precisions"]["int8"]["quantization"]
+    tries = q["tries"]
+    assert [t["float_nodes"] for t in tries] == list(range(len(tries)))  # one node at a time
+    assert len(q["float_nodes"]) == len(tries) - 1 and len(set(q["float_nodes"])) == len(q["float_nodes"])
+    assert q["within_budget"] == tries[-1]["ok"]
+
+
+def test_verify_refuses_a_tampered_file(tmp_path: Path) -> None:
+    card = zoo.resolve("espcn-x2").card()
+    out = export_artifact(_model(card), card, ExportOptions(tmp_path / "e"), log=lambda s: None)
+    data = bytearray((out / "model.fp32.onnx").read_bytes())
+    data[-10] ^= 0xFF
+    (out / "model.fp32.onnx").write_bytes(bytes(data))
+    with pytest.raises(VgxError, match="does not match the sha256"):
+        verify_artifact(out)
+
+
+def test_manifest_with_a_path_outside_the_folder_is_refused(tmp_path: Path) -> None:
+    card = zoo.resolve("espcn-x2").card()
+    out = export_artifact(_model(card), card, ExportOptions(tmp_path / "e"), log=lambda s: None)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["precisions"]["fp32"]["file"] = "../../etc/passwd"
+    manifest["files"]["../../etc/passwd"] = {"sha256": "0", "bytes": 1}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(VgxError, match="outside its folder"):
+        verify_artifact(out)
+
+
+def test_failed_export_leaves_no_folder(tmp_path: Path, monkeypatch) -> None:
+    def boom(*a, **k):
+        raise VgxError("simulated failure in fp16")
+
+    monkeypatch.setattr(artifact_mod, "convert_fp16", boom)
+    card = zoo.resolve("espcn-x2").card()
+    with pytest.raises(VgxError, match="simulated"):
+        export_artifact(_model(card), card, ExportOptions(tmp_path / "e", fp16=True), log=lambda s: None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reexport_replaces_the_old_folder(tmp_path: Path) -> None:
+    card = zoo.resolve("espcn-x2").card()
+    out = tmp_path / "e"
+    export_artifact(_model(card), card, ExportOptions(out, fp16=True), log=lambda s: None)
+    export_artifact(_model(card), card, ExportOptions(out), log=lambda s: None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e"]
+    assert not (out / "model.fp16.onnx").exists()
+
+
+def test_sizes_must_respect_multiple_of() -> None:
+    assert parse_size("640x360") == (640, 360)
+    with pytest.raises(VgxError, match="multiple of 4"):
+        parse_size("642x360", 4)
+    with pytest.raises(VgxError, match="WIDTHxHEIGHT"):
+        parse_size("wide")
+    with pytest.raises(VgxError, match="positive"):
+        parse_size("0x10")
+
+
+# ---- the command line, as users call it -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory) -> str:
+    card = zoo.resolve("espcn-x2").card()
+    return str(checkpoint.save(tmp_path_factory.mktemp("ck") / "espcn.pt", card, _model(card)))
+
+
+def _error_line(r) -> str:
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.startswith("vgx: error:")]
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def test_export_and_verify_commands(ckpt: str, tmp_path: Path) -> None:
+    r = run_vgx("export", ckpt, "--fp16", "--int8", "--calib-count", "4", "--out", str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    r = run_vgx("verify", str(tmp_path / "a"), "--backends", "ort-cpu")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("pass") == 3
+
+
+def test_engine_without_tensorrt_says_what_to_install(ckpt: str, tmp_path: Path) -> None:
+    from vgx.environment import tensorrt_version
+
+    if tensorrt_version():
+        pytest.skip("TensorRT is installed here")
+    line = _error_line(run_vgx("export", ckpt, "--engine", "--out", str(tmp_path / "a")))
+    assert "TensorRT" in line and "pip install" in line
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("case", ["empty", "junk", "few"])
+def test_bad_calibration_folders(ckpt: str, tmp_path: Path, case: str) -> None:
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    if case == "junk":
+        (calib / "a.txt").write_text("x")
+    if case == "few":
+        from vgx.images import demo_images, save_rgb
+
+        save_rgb(calib / "one.png", demo_images()["chelsea"])
+    line = _error_line(run_vgx("export", ckpt, "--int8", "--calib", str(calib), "--calib-count", "8",
+                               "--out", str(tmp_path / "a")))
+    assert ("no images" in line) if case != "few" else ("only 1 image" in line)
+    assert not (tmp_path / "a").exists()
+
+
+def test_unwritable_out(ckpt: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = _error_line(run_vgx("export", ckpt, "--out", str(blocker / "sub")))
+    assert "cannot write" in line
+
+
+def test_bad_names_and_checkpoints(tmp_path: Path) -> None:
+    assert "unknown model" in _error_line(run_vgx("export", "nosuchnet"))
+    bad = tmp_path / "x.pt"
+    bad.write_bytes(b"\x00" * 10)
+    assert "not a loadable vgx checkpoint" in _error_line(run_vgx("export", str(bad)))
+    assert "not a vgx artifact folder" in _error_line(run_vgx("verify", str(tmp_path)))
