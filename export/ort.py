@@ -49,3 +49,14 @@ def worst(figures: list[dict[str, float]]) -> dict[str, float]:
     """The worst case over several inputs: largest errors, lowest PSNR."""
     return {"max_abs": max(f["max_abs"] for f in figures), "mean_abs": max(f["mean_abs"] for f in figures),
             "psnr": min(f["psnr"] for f in figures)}
+
+
+def upscaler(session):
+    """uint8 RGB -> uint8 RGB through an ONNX session (for the SR evaluation protocol)."""
+
+    def run_image(rgb: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+        y = run(session, x)[0]
+        return (np.clip(y.transpose(1, 2, 0), 0, 1) * 255.0 + 0.5).astype(np.uint8)
+
+    return run_image

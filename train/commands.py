@@ -19,12 +19,18 @@ from .loading import load_model
 console = Console()
 
 
-def evaluate_command(model_name: str, data: Path, json_out: Path | None) -> None:
-    model, card = load_model(model_name)
-    if card.task != "sr":
-        raise VgxError(f"{card.name} is a {card.task} model; vgx eval measures SR models")
-    report = evaluate(model, card.name, card.scale, data)
-    table = Table(title=f"{card.name} on {data} (x{card.scale}, PSNR-Y / SSIM-Y, shave {card.scale})")
+def evaluate_command(model_name: str, data: Path, json_out: Path | None, precision: str | None = None) -> None:
+    """A zoo name or checkpoint (PyTorch), or an artifact folder (ONNX Runtime, --precision)."""
+    if (Path(model_name) / "manifest.json").is_file():
+        report, card = _evaluate_artifact(Path(model_name), precision or "fp32", data)
+    else:
+        if precision:
+            raise VgxError("--precision applies to an artifact folder (vgx export); this is a PyTorch model")
+        model, card = load_model(model_name)
+        if card.task != "sr":
+            raise VgxError(f"{card.name} is a {card.task} model; vgx eval measures SR models")
+        report = evaluate(model, card.name, card.scale, data)
+    table = Table(title=f"{report.model} on {data} (x{card.scale}, PSNR-Y / SSIM-Y, shave {card.scale})")
     for col in ("image", "PSNR-Y", "SSIM", "bicubic PSNR-Y", "bicubic SSIM"):
         table.add_column(col, justify="left" if col == "image" else "right")
     for i in report.images:
@@ -37,6 +43,22 @@ def evaluate_command(model_name: str, data: Path, json_out: Path | None) -> None
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(report.to_dict(), indent=2))
         console.print(f"wrote {json_out}")
+
+
+def _evaluate_artifact(folder: Path, precision: str, data: Path):
+    from vgx.export import ort as ortx
+
+    from vgx import manifest as mf
+    from vgx.card import ModelCard
+    from vgx.sr_protocol import evaluate as evaluate_upscaler
+
+    manifest = mf.read(folder)
+    card = ModelCard.from_dict(manifest["card"])
+    if precision not in manifest["precisions"]:
+        raise VgxError(f"{folder} has no {precision} model (has {', '.join(manifest['precisions'])})")
+    path = mf.verified_path(folder, manifest, manifest["precisions"][precision]["file"])
+    session = ortx.cpu_session(path)
+    return evaluate_upscaler(ortx.upscaler(session), f"{card.name} {precision} (ONNX Runtime CPU)", card.scale, data), card
 
 
 def count_macs(model: torch.nn.Module, width: int = 640, height: int = 360) -> int:

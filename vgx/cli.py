@@ -82,14 +82,15 @@ def train(
 @app.command("eval")
 @friendly
 def eval_(
-    model: str = typer.Argument(..., help="zoo name or checkpoint path"),
+    model: str = typer.Argument(..., help="zoo name, checkpoint path, or artifact folder from vgx export"),
     data: Path = typer.Option(..., "--data", help="folder of HR images (e.g. Set5)"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the report as JSON"),
+    precision: Optional[str] = typer.Option(None, help="with an artifact folder: fp32 | fp16 | int8"),
 ) -> None:
     """PSNR-Y / SSIM of a SR model vs bicubic, per image and on average (the literature's protocol)."""
     from vgx.train.commands import evaluate_command
 
-    evaluate_command(model, data, json_out)
+    evaluate_command(model, data, json_out, precision)
 
 
 @app.command()

@@ -1,0 +1,61 @@
+"""The SR evaluation protocol (../shared/data/README.md), for any upscaler.
+
+HR mod-cropped to the scale, LR by antialiased bicubic (Pillow BICUBIC), the upscaler's
+uint8 output scored with PSNR-Y and SSIM-Y, `scale` pixels shaved; bicubic as baseline.
+An upscaler is any function uint8 RGB -> uint8 RGB: a PyTorch model, an ONNX session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vgx.images import bicubic_resize, downscale, list_images, load_rgb, mod_crop
+from vgx.metrics import psnr_y, ssim_y
+
+Upscaler = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class ImageScore:
+    name: str
+    psnr_y: float
+    ssim: float
+    bicubic_psnr_y: float
+    bicubic_ssim: float
+
+
+@dataclass
+class EvalReport:
+    model: str
+    scale: int
+    images: list[ImageScore] = field(default_factory=list)
+
+    @property
+    def mean(self) -> dict[str, float]:
+        keys = ("psnr_y", "ssim", "bicubic_psnr_y", "bicubic_ssim")
+        return {k: float(np.mean([getattr(i, k) for i in self.images])) for k in keys}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "scale": self.scale, "mean": self.mean, "images": [asdict(i) for i in self.images]}
+
+
+def score_image(upscale: Upscaler, hr: np.ndarray, scale: int, name: str = "") -> tuple[ImageScore, np.ndarray, np.ndarray]:
+    """Score one HR image; returns the score, the upscaler's output and the bicubic output."""
+    hr = mod_crop(hr, scale)
+    lr = downscale(hr, scale)
+    sr = upscale(lr)
+    bic = bicubic_resize(lr, (hr.shape[1], hr.shape[0]))
+    score = ImageScore(name, psnr_y(sr, hr, scale), ssim_y(sr, hr, scale), psnr_y(bic, hr, scale), ssim_y(bic, hr, scale))
+    return score, sr, bic
+
+
+def evaluate(upscale: Upscaler, name: str, scale: int, folder: str | Path) -> EvalReport:
+    report = EvalReport(name, scale)
+    for f in list_images(folder):
+        report.images.append(score_image(upscale, load_rgb(f), scale, f.name)[0])
+    return report
