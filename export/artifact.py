@@ -16,21 +16,23 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from vgx.runtime.ort_runner import ORTRunner
+from vgx.runtime.runner import infer_one
+from vgx.runtime.verify import FP16_MIN_PSNR
 
 from vgx import manifest as mf
 from vgx.card import ModelCard
 from vgx.environment import report as environment_report
 from vgx.errors import VgxError
+from vgx.metrics import agreement, worst
+from vgx.samples import verification_inputs
 
-from . import ort as ortx
 from .fp16 import convert_fp16
 from .int8 import Int8Config, quantize_int8
 from .quiet import quiet
-from .samples import verification_inputs
 from .to_onnx import OPSET, export_fp32, io_spec
 
 FP32_MAX_ABS = 1e-4
-FP16_MIN_PSNR = {"sr": 45.0, "style": 40.0, "generate": 40.0}
 
 
 @dataclass
@@ -71,11 +73,10 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
     t = time.perf_counter()
     fp32_path = tmp / "model.fp32.onnx"
     proto = export_fp32(model, card, fp32_path)
-    ref_sess = ortx.cpu_session(fp32_path)
     with torch.no_grad():
         torch_out = [model(torch.from_numpy(x)).numpy() for x in inputs]
-    fp32_out = [ortx.run(ref_sess, x) for x in inputs]
-    fig = ortx.worst([ortx.compare(a, b) for a, b in zip(torch_out, fp32_out)])
+    fp32_out = _outputs(fp32_path, inputs)
+    fig = worst([agreement(a, b) for a, b in zip(torch_out, fp32_out)])
     if fig["max_abs"] > FP32_MAX_ABS:
         raise VgxError(f"fp32 ONNX differs from PyTorch by {fig['max_abs']:.2e} (> {FP32_MAX_ABS}): export bug")
     precisions["fp32"] = {"file": fp32_path.name, "verification": {"against": "pytorch", **_rounded(fig)},
@@ -125,9 +126,13 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
     }
 
 
+def _outputs(path: Path, inputs: list[np.ndarray], optimize: bool = True) -> list[np.ndarray]:
+    with ORTRunner(path, optimize=optimize) as runner:
+        return [infer_one(runner, x) for x in inputs]
+
+
 def _against_fp32(path: Path, inputs: list[np.ndarray], fp32_out: list[np.ndarray], optimize: bool = True) -> dict[str, float]:
-    sess = ortx.cpu_session(path, optimize=optimize)
-    return ortx.worst([ortx.compare(ref, ortx.run(sess, x)) for x, ref in zip(inputs, fp32_out)])
+    return worst([agreement(ref, out) for ref, out in zip(fp32_out, _outputs(path, inputs, optimize))])
 
 
 def _rounded(fig: dict[str, float]) -> dict[str, float]:

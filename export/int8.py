@@ -22,14 +22,13 @@ from typing import Any, Callable
 
 import numpy as np
 import onnx
+from vgx.runtime.ort_runner import make_session
 
 from vgx.card import ModelCard
 from vgx.errors import VgxError
-from vgx.images import downscale, mod_crop
-from vgx.metrics import psnr_y
-
-from . import ort as ortx
-from .samples import HELD_OUT, builtin, calibration_images, crops, input_size, to_nchw
+from vgx.images import downscale, mod_crop, to_nchw, to_rgb_uint8
+from vgx.metrics import agreement, psnr_y
+from vgx.samples import HELD_OUT, builtin, calibration_images, crops, input_size
 
 METHODS = ("minmax", "entropy", "percentile")
 TARGETS = ("gpu", "cpu")
@@ -165,29 +164,29 @@ class _QualityJudge:
 
     def __init__(self, fp32_path: Path, card: ModelCard, target: str) -> None:
         self.card, self.target = card, target
-        self.fp32 = ortx.cpu_session(fp32_path)
+        self.fp32 = make_session(fp32_path)
         images = list(builtin(HELD_OUT).values())
         if card.task == "sr":
             s = card.scale
             self.figure_name = "psnr_y_loss_db"
             hr = [mod_crop(c, s) for c in crops(images, (48 * s, 64 * s), 3, seed=5)]
             self.pairs = [(to_nchw(downscale(h, s)), h) for h in hr]
-            self.ref = float(np.mean([psnr_y(_to_rgb(ortx.run(self.fp32, x)), h) for x, h in self.pairs]))
+            self.ref = float(np.mean([psnr_y(to_rgb_uint8(_run(self.fp32, x)), h) for x, h in self.pairs]))
         else:
             self.figure_name = "psnr_vs_fp32_db"
             self.inputs = [to_nchw(c) for c in crops(images, input_size(card, 128), 3, seed=5)]
-            self.refs = [ortx.run(self.fp32, x) for x in self.inputs]
+            self.refs = [_run(self.fp32, x) for x in self.inputs]
 
     def measure(self, int8_path: Path) -> float:
         # gpu target: simulated quantization (graph as written); cpu target: the real CPU kernels
-        sess = ortx.cpu_session(int8_path, optimize=self.target == "cpu")
+        sess = make_session(int8_path, optimize=self.target == "cpu")
         if self.card.task == "sr":
-            return self.ref - float(np.mean([psnr_y(_to_rgb(ortx.run(sess, x)), h) for x, h in self.pairs]))
-        return min(ortx.compare(r, ortx.run(sess, x))["psnr"] for x, r in zip(self.inputs, self.refs))
+            return self.ref - float(np.mean([psnr_y(to_rgb_uint8(_run(sess, x)), h) for x, h in self.pairs]))
+        return min(agreement(r, _run(sess, x))["psnr"] for x, r in zip(self.inputs, self.refs))
 
     def within(self, figure: float, budget: float) -> bool:
         return figure <= budget if self.card.task == "sr" else figure >= budget
 
 
-def _to_rgb(nchw: np.ndarray) -> np.ndarray:
-    return (np.clip(nchw[0].transpose(1, 2, 0), 0, 1) * 255.0 + 0.5).astype(np.uint8)
+def _run(session: Any, x: np.ndarray) -> np.ndarray:
+    return session.run(None, {session.get_inputs()[0].name: x})[0]

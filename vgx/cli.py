@@ -163,10 +163,10 @@ def export_(
 @friendly
 def verify(
     folder: Path = typer.Argument(..., help="artifact folder made by vgx export"),
-    backends: Optional[str] = typer.Option(None, help="comma list: ort-cpu,ort-cuda,ort-trt (default: all)"),
+    backends: Optional[str] = typer.Option(None, help="comma list: ort-cpu,ort-cuda,ort-trt,trt (default: all)"),
 ) -> None:
     """Run every precision on every available backend against fp32; non-zero exit on a failure."""
-    from vgx.export.commands import verify_command
+    from vgx.runtime.commands import verify_command
 
     if not verify_command(folder, backends.split(",") if backends else None):
         raise typer.Exit(1)

@@ -62,6 +62,19 @@ def save_rgb(path: str | Path, rgb: np.ndarray) -> Path:
     return p
 
 
+def to_nchw(rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB HxWx3 -> float32 1x3xHxW in [0, 1] (the model boundary)."""
+    x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
+    x *= 1.0 / 255.0
+    return x
+
+
+def to_rgb_uint8(nchw: np.ndarray) -> np.ndarray:
+    """float32 1x3xHxW (or 3xHxW) model output -> uint8 RGB HxWx3, clamped and rounded."""
+    chw = nchw[0] if nchw.ndim == 4 else nchw
+    return (np.clip(chw.transpose(1, 2, 0), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
 def mod_crop(img: np.ndarray, scale: int) -> np.ndarray:
     """Crop H and W down to multiples of `scale` (the SR evaluation protocol)."""
     h, w = img.shape[:2]

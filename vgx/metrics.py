@@ -53,3 +53,19 @@ def ssim(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
 
 def ssim_y(sr: np.ndarray, hr: np.ndarray, shave: int = 0) -> float:
     return ssim(_shave(rgb_to_y(sr), shave), _shave(rgb_to_y(hr), shave))
+
+
+def agreement(reference: np.ndarray, output: np.ndarray) -> dict[str, float]:
+    """How closely a model output follows a reference output (float [0,1] tensors):
+    max/mean abs error, and PSNR with both clamped to [0,1] as they are shown."""
+    diff = np.abs(reference.astype(np.float64) - output)
+    ref, out = np.clip(reference, 0, 1).astype(np.float64), np.clip(output, 0, 1).astype(np.float64)
+    mse = float(np.mean((ref - out) ** 2))
+    return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()),
+            "psnr": float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))}
+
+
+def worst(figures: list[dict[str, float]]) -> dict[str, float]:
+    """The worst case over several inputs: largest errors, lowest PSNR."""
+    return {"max_abs": max(f["max_abs"] for f in figures), "mean_abs": max(f["mean_abs"] for f in figures),
+            "psnr": min(f["psnr"] for f in figures)}

@@ -12,7 +12,7 @@ from vgx.export import artifact as artifact_mod
 from vgx.export.artifact import ExportOptions, export_artifact
 from vgx.export.commands import parse_size
 from vgx.export.int8 import Int8Config
-from vgx.export.verify import verify_artifact
+from vgx.runtime.verify import verify_artifact
 from vgx.train import checkpoint, zoo
 
 from tests.conftest import run_vgx

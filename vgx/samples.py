@@ -1,6 +1,6 @@
 """Real images for verification and calibration (never random noise).
 
-Built-in images ship in scikit-image, so export needs no data and no download. The
+Built-in images ship in scikit-image, so export and verify need no data and no download. The
 calibration set and the held-out set are disjoint: the quality budget is measured on
 images the quantizer never saw.
 """
@@ -13,7 +13,7 @@ import numpy as np
 
 from vgx.card import ModelCard
 from vgx.errors import VgxError
-from vgx.images import list_images, load_rgb
+from vgx.images import list_images, load_rgb, to_nchw
 
 HELD_OUT = ("astronaut", "chelsea", "coffee")
 CALIBRATION = ("motorcycle_left", "motorcycle_right", "rocket", "hubble_deep_field", "immunohistochemistry", "retina")
@@ -24,10 +24,6 @@ def builtin(names: tuple[str, ...]) -> dict[str, np.ndarray]:
 
     special = {"motorcycle_left": lambda: data.stereo_motorcycle()[0], "motorcycle_right": lambda: data.stereo_motorcycle()[1]}
     return {n: special[n]() if n in special else getattr(data, n)()[..., :3] for n in names}
-
-
-def to_nchw(rgb: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
 
 
 def crops(images: list[np.ndarray], size: tuple[int, int], count: int, seed: int = 0) -> list[np.ndarray]:

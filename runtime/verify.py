@@ -1,7 +1,8 @@
 """`vgx verify DIR`: every precision on every backend this machine has, against fp32.
 
 The reference is the fp32 ONNX on ONNX Runtime's CPU provider. A user's first run on a
-GPU machine checks the GPU path against the numbers export measured here.
+GPU machine checks the GPU path (ORT CUDA / TensorRT EP, TensorRT engines) against the
+figures export measured on the CPU. Needs no torch: a Jetson runs it with the runtime only.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ import numpy as np
 from vgx import manifest as mf
 from vgx.card import ModelCard
 from vgx.errors import VgxError
+from vgx.metrics import agreement, worst
+from vgx.samples import verification_inputs
 
-from . import ort as ortx
-from .artifact import FP16_MIN_PSNR
-from .samples import verification_inputs
+from . import ort_runner
+from .runner import Runner, infer_one
 
-BACKENDS = ("ort-cpu", "ort-cuda", "ort-trt")
-PROVIDERS = {"ort-cpu": "CPUExecutionProvider", "ort-cuda": "CUDAExecutionProvider",
-             "ort-trt": "TensorrtExecutionProvider"}
+BACKENDS = ("ort-cpu", "ort-cuda", "ort-trt", "trt")
 FP32_TOL = {"atol": 1e-3, "rtol": 1e-3}
+FP16_MIN_PSNR = {"sr": 45.0, "style": 40.0, "generate": 40.0}
 INT8_MARGIN_DB = 1.0  # other backends may round differently from ORT's simulation
 
 
@@ -38,22 +39,21 @@ class Check:
     reason: str = ""
 
 
-def available_backends() -> dict[str, str | None]:
-    """backend -> None if usable, else why not."""
-    import onnxruntime as ort
+def _why_not_trt() -> str | None:
+    from vgx.environment import gpu_compute_capability, tensorrt_version
 
-    have = set(ort.get_available_providers())
-    return {b: None if PROVIDERS[b] in have else f"{PROVIDERS[b]} not in this onnxruntime build" for b in BACKENDS}
+    if tensorrt_version() is None:
+        return "tensorrt not installed (pip install 'vgx[trt]')"
+    return None if gpu_compute_capability() else "no CUDA GPU found (cuda-python)"
 
 
-def _session(path: Path, backend: str):
-    import onnxruntime as ort
+def _runner(folder: Path, manifest: dict[str, Any], backend: str, precision: str, path: Path) -> Runner:
+    if backend == "trt":
+        from .engines import pick_engine
+        from .trt_runner import TensorRTRunner
 
-    if backend == "ort-cpu":
-        return ortx.cpu_session(path)
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), opts, providers=[PROVIDERS[backend], "CPUExecutionProvider"])
+        return TensorRTRunner(pick_engine(folder, manifest, precision))
+    return ort_runner.ORTRunner(path, backend)
 
 
 def verify_artifact(folder: str | Path, backends: list[str] | None = None) -> list[Check]:
@@ -66,24 +66,28 @@ def verify_artifact(folder: str | Path, backends: list[str] | None = None) -> li
         raise VgxError(f"unknown backend(s) {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
     files = {p: mf.verified_path(root, manifest, info["file"]) for p, info in manifest["precisions"].items()}
     inputs = verification_inputs(card)
-    ref_sess = ortx.cpu_session(files["fp32"])
-    refs = [ortx.run(ref_sess, x) for x in inputs]
-    avail = available_backends()
+    with ort_runner.ORTRunner(files["fp32"]) as ref:
+        refs = [infer_one(ref, x) for x in inputs]
+    avail = {**ort_runner.available(), "trt": _why_not_trt()}
     checks: list[Check] = []
     for backend in wanted:
         if avail[backend] is not None:
             checks.append(Check(backend, ",".join(files), "skipped", reason=avail[backend] or ""))
             continue
         for precision, path in files.items():
-            sess = _session(path, backend)
-            outs = [ortx.run(sess, x) for x in inputs]
+            try:
+                with _runner(root, manifest, backend, precision, path) as runner:
+                    outs = [infer_one(runner, x) for x in inputs]
+            except VgxError as e:  # e.g. no engine for this precision, or one built elsewhere
+                checks.append(Check(backend, precision, "fail", reason=str(e)))
+                continue
             checks.append(_judge(backend, precision, card, manifest["precisions"][precision], refs, outs))
     return checks
 
 
 def _judge(backend: str, precision: str, card: ModelCard, recorded: dict[str, Any],
            refs: list[np.ndarray], outs: list[np.ndarray]) -> Check:
-    fig = ortx.worst([ortx.compare(r, o) for r, o in zip(refs, outs)])
+    fig = worst([agreement(r, o) for r, o in zip(refs, outs)])
     if precision == "fp32":
         ok = all(np.allclose(o, r, **FP32_TOL) for r, o in zip(refs, outs))
         crit = f"allclose atol {FP32_TOL['atol']} rtol {FP32_TOL['rtol']}"
