@@ -7,24 +7,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from vgx.errors import VgxError
+from vgx.images import parse_size
 
 from .int8 import Int8Config
 
 console = Console(stderr=True)
-
-
-def parse_size(text: str, multiple_of: int = 1) -> tuple[int, int]:
-    """'640x360' -> (W, H), checked against the model's multiple_of."""
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise VgxError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 640x360") from None
-    if w <= 0 or h <= 0:
-        raise VgxError(f"size {text!r} must be positive")
-    if w % multiple_of or h % multiple_of:
-        raise VgxError(f"size {text} is not a multiple of {multiple_of} (the model's multiple_of)")
-    return w, h
 
 
 def export_command(model_name: str, out: Path | None, fp16: bool, int8: Int8Config | None, engine: bool,

@@ -37,6 +37,8 @@ case "${1:-a}" in
   b)
     run compact-x2 6000 32 48 5e-4
     run compact-x4 4000 32 24 5e-4
-    run srresnet-x4 3000 16 24 2e-4
+    # SRResNet needs far more steps than one session gives: a long schedule, in slices
+    run srresnet-x4 40000 16 24 2e-4 --stop-at "${SRRESNET_STOP_AT:-2000}"
+    run srgan-x4 400 8 24 1e-4 --init "$RUNS/srresnet-x4/last.pt" --val-every 100 --ckpt-every 50
     ;;
 esac

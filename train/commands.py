@@ -46,7 +46,8 @@ def evaluate_command(model_name: str, data: Path, json_out: Path | None, precisi
 
 
 def _evaluate_artifact(folder: Path, precision: str, data: Path):
-    from vgx.export import ort as ortx
+    from vgx.runtime.ort_runner import ORTRunner
+    from vgx.runtime.runner import image_upscaler
 
     from vgx import manifest as mf
     from vgx.card import ModelCard
@@ -57,8 +58,9 @@ def _evaluate_artifact(folder: Path, precision: str, data: Path):
     if precision not in manifest["precisions"]:
         raise VgxError(f"{folder} has no {precision} model (has {', '.join(manifest['precisions'])})")
     path = mf.verified_path(folder, manifest, manifest["precisions"][precision]["file"])
-    session = ortx.cpu_session(path)
-    return evaluate_upscaler(ortx.upscaler(session), f"{card.name} {precision} (ONNX Runtime CPU)", card.scale, data), card
+    with ORTRunner(path) as runner:
+        report = evaluate_upscaler(image_upscaler(runner), f"{card.name} {precision} (ONNX Runtime CPU)", card.scale, data)
+    return report, card
 
 
 def count_macs(model: torch.nn.Module, width: int = 640, height: int = 360) -> int:

@@ -127,3 +127,16 @@ def caption(image: np.ndarray, labels: list[str], widths: list[int], gap: int = 
         cv2.putText(strip, label, (x + 4, height - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
         x += w + gap
     return np.concatenate([strip, image])
+
+
+def parse_size(text: str, multiple_of: int = 1) -> tuple[int, int]:
+    """'640x360' -> (W, H), checked against the model's multiple_of."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise VgxError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 640x360") from None
+    if w <= 0 or h <= 0:
+        raise VgxError(f"size {text!r} must be positive")
+    if w % multiple_of or h % multiple_of:
+        raise VgxError(f"size {text} is not a multiple of {multiple_of} (the model's multiple_of)")
+    return w, h

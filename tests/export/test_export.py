@@ -10,7 +10,6 @@ import pytest
 import torch
 from vgx.export import artifact as artifact_mod
 from vgx.export.artifact import ExportOptions, export_artifact
-from vgx.export.commands import parse_size
 from vgx.export.int8 import Int8Config
 from vgx.runtime.verify import verify_artifact
 from vgx.train import checkpoint, zoo
@@ -19,6 +18,7 @@ from tests.conftest import run_vgx
 from vgx import manifest as mf
 from vgx.card import ModelCard
 from vgx.errors import VgxError
+from vgx.images import parse_size
 
 STYLE = ModelCard(name="style-test", task="style", arch="transformer", multiple_of=4)
 
@@ -189,3 +189,19 @@ def test_bad_names_and_checkpoints(tmp_path: Path) -> None:
     bad.write_bytes(b"\x00" * 10)
     assert "not a loadable vgx checkpoint" in _error_line(run_vgx("export", str(bad)))
     assert "not a vgx artifact folder" in _error_line(run_vgx("verify", str(tmp_path)))
+
+
+def test_eval_scores_each_precision_of_an_artifact(ckpt: str, tmp_path: Path, image_dir: Path) -> None:
+    out = tmp_path / "a"
+    assert run_vgx("export", ckpt, "--fp16", "--out", str(out)).returncode == 0
+    scores = {}
+    for precision in ("fp32", "fp16"):
+        report = tmp_path / f"{precision}.json"
+        r = run_vgx("eval", str(out), "--precision", precision, "--data", str(image_dir), "--json", str(report))
+        assert r.returncode == 0, r.stderr
+        scores[precision] = json.loads(report.read_text())["mean"]["psnr_y"]
+    torch_r = run_vgx("eval", ckpt, "--data", str(image_dir), "--json", str(tmp_path / "torch.json"))
+    assert torch_r.returncode == 0
+    torch_score = json.loads((tmp_path / "torch.json").read_text())["mean"]["psnr_y"]
+    assert abs(scores["fp32"] - torch_score) < 0.01 and abs(scores["fp16"] - torch_score) < 0.05
+    assert "no int8 model" in _error_line(run_vgx("eval", str(out), "--precision", "int8", "--data", str(image_dir)))

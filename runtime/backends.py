@@ -1,0 +1,74 @@
+"""Backend choice: the best one this machine has, and why the others were skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vgx.errors import VgxError
+
+from . import ort_runner
+from .runner import Runner
+
+ORDER = ("trt", "ort-trt", "ort-cuda", "ort-cpu")
+ALIASES = {"ort": ("ort-trt", "ort-cuda", "ort-cpu"), "auto": ORDER, "tensorrt": ("trt",)}
+
+
+@dataclass
+class Choice:
+    backend: str
+    precision: str
+    skipped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        why = "; ".join(f"{b}: {r}" for b, r in self.skipped.items())
+        return f"backend {self.backend} ({self.precision})" + (f" - skipped {why}" if why else "")
+
+
+def choose(folder: Path, manifest: dict[str, Any], wanted: str, precision: str, threads: int | None = None
+           ) -> tuple[Runner, Choice]:
+    """A runner for the first usable backend in `wanted` (auto | ort | trt | torch | a name)."""
+    candidates = ALIASES.get(wanted, (wanted,))
+    if wanted == "torch":
+        return _torch(manifest, precision)
+    unknown = [c for c in candidates if c not in ORDER]
+    if unknown:
+        raise VgxError(f"unknown backend {wanted!r}; choose auto, ort, trt, torch or one of {', '.join(ORDER)}")
+    ort_avail = ort_runner.available()
+    skipped: dict[str, str] = {}
+    for backend in candidates:
+        prec = precision
+        if backend == "ort-cpu" and precision == "fp16":
+            prec = "fp32"  # ORT's CPU provider casts fp16 back to fp32 and loses fusions
+        if prec not in manifest["precisions"]:
+            skipped[backend] = f"no {prec} model in the folder"
+            continue
+        if backend == "trt":
+            try:
+                from .engines import pick_engine
+                from .trt_runner import TensorRTRunner
+
+                return TensorRTRunner(pick_engine(folder, manifest, prec)), Choice(backend, prec, skipped)
+            except VgxError as e:
+                skipped[backend] = str(e)
+                continue
+        if ort_avail.get(backend):
+            skipped[backend] = ort_avail[backend] or ""
+            continue
+        from vgx import manifest as mf
+
+        path = mf.verified_path(folder, manifest, manifest["precisions"][prec]["file"])
+        choice = Choice(backend, prec, skipped)
+        if prec != precision:
+            choice.notes.append("fp16 is for GPUs: ONNX Runtime's CPU provider computes it in fp32 with extra casts, "
+                                "so fp32 runs instead (int8 is the fast CPU option)")
+        return ort_runner.ORTRunner(path, backend, threads=threads), choice
+    raise VgxError("no backend can run this model: " + "; ".join(f"{b}: {r}" for b, r in skipped.items()))
+
+
+def _torch(manifest: dict[str, Any], precision: str) -> tuple[Runner, Choice]:
+    from .torch_runner import TorchRunner  # imports torch: only when chosen
+
+    return TorchRunner(manifest["card"]), Choice("torch", "fp32")

@@ -1,0 +1,201 @@
+"""The stream: capture -> preprocess -> infer -> postprocess -> sinks, one thread each,
+over bounded queues.
+
+Policies: **live** (cameras, network) keeps only the newest captured frames: when the
+model falls behind, the oldest waiting frame is dropped and counted, so latency stays
+bounded. **lossless** (files, folders) blocks instead: every frame, in order. A stop
+request (Ctrl-C, SIGTERM) ends capture; frames already queued are finished and written,
+and sinks close cleanly (a valid video file).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .frames import Frame
+from .prepost import to_frames, to_tensor
+from .sinks import Sink
+from .sources import Source
+from .stats import Stats
+
+END = object()  # end-of-stream marker passed down the stages
+
+
+@dataclass
+class StreamOptions:
+    policy: str = "lossless"  # live | lossless
+    batch: int = 1  # frames per inference (lossless only)
+    queue_size: int = 4
+    side_by_side: bool = False
+    hud: bool = False
+    max_frames: int | None = None
+
+
+class Pipeline:
+    def __init__(self, source: Source, infer: Callable[[np.ndarray], np.ndarray], sinks: list[Sink],
+                 options: StreamOptions, log: Callable[[str], None] = print) -> None:
+        self.source, self.infer, self.sinks, self.opt, self.log = source, infer, list(sinks), options, log
+        self.stats = Stats()
+        self.stop = threading.Event()
+        size = max(1, options.queue_size)
+        self.q_cap: queue.Queue[Any] = queue.Queue(2 if options.policy == "live" else size)
+        self.q_pre: queue.Queue[Any] = queue.Queue(size)
+        self.q_inf: queue.Queue[Any] = queue.Queue(size)
+        self.q_out: queue.Queue[Any] = queue.Queue(size)
+        self.errors: list[BaseException] = []
+
+    # -- stages --------------------------------------------------------------------------
+    def _capture(self) -> None:
+        try:
+            while not self.stop.is_set():
+                if self.opt.max_frames is not None and self.stats.frames_in >= self.opt.max_frames:
+                    break
+                frame = self.source.capture(timeout=0.5)
+                if frame is None:
+                    if self.source.eos:
+                        break
+                    continue
+                self.stats.frames_in += 1
+                if self.opt.policy == "live":
+                    while True:
+                        try:
+                            self.q_cap.put_nowait(frame)
+                            break
+                        except queue.Full:
+                            try:
+                                self.q_cap.get_nowait()  # the oldest waiting frame is stale: drop it
+                                self.stats.dropped += 1
+                            except queue.Empty:
+                                pass
+                else:
+                    self._put(self.q_cap, frame)
+        finally:
+            self.stats.decode_errors = self.source.errors
+            self.q_cap.put(END)
+
+    def _put(self, q: queue.Queue[Any], item: Any) -> None:
+        q.put(item)
+
+    def _preprocess(self) -> None:
+        batch_size = max(1, self.opt.batch) if self.opt.policy == "lossless" else 1
+        pending: list[Frame] = []
+        done = False
+        while not done:
+            item = self.q_cap.get()
+            if item is END:
+                done = True
+            else:
+                pending.append(item)
+                if len(pending) < batch_size and not self.q_cap.empty():
+                    continue
+            # one batch holds frames of one size
+            while pending:
+                same = [f for f in pending if f.image.shape == pending[0].image.shape][:batch_size]
+                if len(same) < batch_size and not done and len(pending) < batch_size:
+                    break
+                pending = [f for f in pending if not any(f is s for s in same)]
+                t = time.perf_counter()
+                x = to_tensor([f.image for f in same])
+                self.stats.stage("preprocess", time.perf_counter() - t, len(same))
+                self._put(self.q_pre, (same, x))
+        self._put(self.q_pre, END)
+
+    def _infer(self) -> None:
+        while (item := self.q_pre.get()) is not END:
+            frames, x = item
+            t = time.perf_counter()
+            try:
+                y = self.infer(x)
+            except Exception as e:  # noqa: BLE001 - reported by run(); the stream stops cleanly
+                self.errors.append(e)
+                self.stop.set()
+                self._drain(self.q_pre)
+                break
+            self.stats.stage("infer", time.perf_counter() - t, len(frames))
+            self._put(self.q_inf, (frames, y))
+        self._put(self.q_inf, END)
+
+    def _postprocess(self) -> None:
+        while (item := self.q_inf.get()) is not END:
+            frames, y = item
+            t = time.perf_counter()
+            images = to_frames(y)
+            if self.opt.side_by_side:
+                from .enhancer import side_by_side
+
+                images = [side_by_side(f.image, img) for f, img in zip(frames, images)]
+            self.stats.stage("postprocess", time.perf_counter() - t, len(frames))
+            for f, img in zip(frames, images):
+                self._put(self.q_out, (f, img))
+        self._put(self.q_out, END)
+
+    def _sink(self) -> None:
+        while (item := self.q_out.get()) is not END:
+            frame, image = item
+            if self.opt.hud:
+                image = self._hud(image)
+            t = time.perf_counter()
+            for sink in list(self.sinks):
+                try:
+                    sink.write(image, frame)
+                except Exception as e:  # noqa: BLE001 - one failing sink must not stop the others
+                    self.stats.sink_errors += 1
+                    self.log(f"output {sink.name} failed and was closed: {e}")
+                    self._close(sink)
+                    self.sinks.remove(sink)
+                if getattr(sink, "quit", False):
+                    self.stop.set()
+            self.stats.stage("sink", time.perf_counter() - t)
+            self.stats.delivered(frame.t_capture)
+            if not self.sinks:
+                self.stop.set()
+
+    def _hud(self, image: np.ndarray) -> np.ndarray:
+        s = self.stats.to_dict()
+        text = f"{s['fps']:.1f} fps  e2e p50 {s['e2e_latency_ms']['p50']:.0f} ms  dropped {s['dropped']}"
+        image = image.copy()
+        cv2.putText(image, text, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(image, text, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
+        return image
+
+    @staticmethod
+    def _drain(q: queue.Queue[Any]) -> None:
+        while q.get() is not END:
+            pass
+
+    def _close(self, sink: Sink) -> None:
+        try:
+            sink.close()
+        except Exception as e:  # noqa: BLE001
+            self.log(f"closing {sink.name} failed: {e}")
+
+    # -- driver --------------------------------------------------------------------------
+    def run(self, until: threading.Event | None = None) -> Stats:
+        """Run to the end of the source, or until `until`/stop is set; always closes sinks."""
+        workers = [threading.Thread(target=fn, name=f"vgx-{fn.__name__.strip('_')}", daemon=True)
+                   for fn in (self._capture, self._preprocess, self._infer, self._postprocess, self._sink)]
+        for w in workers:
+            w.start()
+        try:
+            while workers[-1].is_alive():
+                workers[-1].join(0.1)
+                if until is not None and until.is_set():
+                    self.stop.set()
+        finally:
+            self.stop.set()
+            for w in workers:
+                w.join(5.0)
+            self.source.close()
+            for sink in self.sinks:
+                self._close(sink)
+        if self.errors:
+            raise self.errors[0]
+        return self.stats

@@ -1,0 +1,91 @@
+"""`vgx stream`: a source URI through a model into one or more sink URIs."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vgx.errors import VgxError
+
+from .enhancer import Enhancer
+from .pipeline import Pipeline, StreamOptions
+from .sinks import open_sink
+from .sources import open_source
+
+DEFAULT_MODELS = {"sr": "espcn-x{scale}"}
+DEFAULT_OUTPUT = "vgx-out/stream.mp4"
+
+
+@dataclass
+class StreamRequest:
+    input: str = "demo://"
+    task: str = "sr"
+    model: str | None = None
+    scale: int = 2
+    precision: str = "fp32"
+    backend: str = "auto"
+    size: tuple[int, int] | None = None
+    input_fps: float | None = None
+    outputs: list[str] = field(default_factory=list)
+    policy: str | None = None  # None: live for cameras/network, lossless for files
+    batch: int = 1
+    side_by_side: bool = False
+    hud: bool = False
+    bind: str | None = None
+    frames: int | None = None
+    threads: int | None = None
+    stats_json: Path | None = None
+    tile: int | None = None
+
+
+def model_for(req: StreamRequest) -> str:
+    if req.model:
+        return req.model
+    if req.task not in DEFAULT_MODELS:
+        raise VgxError(f"--task {req.task} has no shipped models yet; pass --model NAME|DIR (sr works today)")
+    return DEFAULT_MODELS[req.task].format(scale=req.scale)
+
+
+def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[str, Any]:
+    if req.policy not in (None, "live", "lossless"):
+        raise VgxError(f"--policy must be live or lossless, not {req.policy!r}")
+    if req.batch < 1:
+        raise VgxError("--batch must be at least 1")
+    source = open_source(req.input, req.size, req.input_fps, req.frames)
+    policy = req.policy or ("live" if source.live else "lossless")
+    outputs = req.outputs or [DEFAULT_OUTPUT]
+    sinks = []
+    try:
+        with Enhancer(model_for(req), req.precision, req.backend, tile=req.tile, threads=req.threads, log=log) as enh:
+            for uri in outputs:
+                sinks.append(open_sink(uri, source.fps, getattr(source, "path", None), req.bind))
+                log(f"output: {sinks[-1].name}")
+            options = StreamOptions(policy=policy, batch=req.batch, side_by_side=req.side_by_side, hud=req.hud,
+                                    max_frames=req.frames)
+            pipeline = Pipeline(source, enh.infer_tensor, sinks, options, log=log)
+            log(f"streaming {req.input} ({policy}) through {enh.card.name} x{enh.scale} [{enh.choice.backend}, "
+                f"{enh.choice.precision}]; Ctrl-C stops cleanly")
+            stats = pipeline.run(until=_stop_on_signals())
+    except BaseException:
+        source.close()
+        for s in sinks:
+            s.close()
+        raise
+    summary = stats.to_dict()
+    if req.stats_json:
+        stats.write_json(req.stats_json, {"model": enh.card.name, "backend": enh.choice.backend,
+                                          "precision": enh.choice.precision, "policy": policy})
+    return summary
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGINT / SIGTERM set an event: the stream finishes queued frames and closes outputs."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    return stop

@@ -1,0 +1,43 @@
+"""PyTorch eager as a backend: the baseline. Imported only when chosen (it needs torch)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from vgx.errors import VgxError
+
+
+class TorchRunner:
+    def __init__(self, card: dict[str, Any], channels_last: bool = True) -> None:
+        self.card_dict = card
+        self.channels_last = channels_last
+        self.name = f"torch:{card['name']}"
+        self.model: Any = None
+
+    def __enter__(self) -> TorchRunner:
+        try:
+            import torch  # noqa: F401
+            from vgx.train.loading import load_model
+        except ImportError:
+            raise VgxError("the torch backend needs vgx[train] (torch)") from None
+        self.model, _ = load_model(self.card_dict["name"])
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.model = None
+
+    @property
+    def input_names(self) -> list[str]:
+        return ["input"]
+
+    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        import torch
+
+        x = torch.from_numpy(feed["input"])
+        if self.channels_last:  # PyTorch's fast layout for SRResNet's 9x9 tail (DESIGN.md)
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            return {"output": self.model(x).contiguous().numpy()}
