@@ -40,3 +40,34 @@ def run_vgx(*args: str, env: dict[str, str] | None = None, timeout: float = 300)
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "vgx", *args], capture_output=True, text=True, timeout=timeout,
                           env=full_env, cwd=REPO)
+
+
+@pytest.fixture(scope="session")
+def espcn_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An exported espcn-x2 artifact folder (fp32 + int8; seeded random weights are enough
+    for plumbing tests: quality is tested where weights are trained)."""
+    import torch
+
+    from vgx.export.artifact import ExportOptions, export_artifact
+    from vgx.export.int8 import Int8Config
+    from vgx.train import zoo
+
+    card = zoo.resolve("espcn-x2").card()
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("artifacts") / "espcn-x2"
+    export_artifact(zoo.build(card).eval(), card, ExportOptions(out, int8=Int8Config(count=4, max_fallback=0)),
+                    log=lambda s: None)
+    return out
+
+
+def write_video(path: Path, frames: int = 12, size: tuple[int, int] = (96, 64), fps: float = 12.0) -> Path:
+    """A real H.264 clip of a panning demo image."""
+    from vgx.runtime.video_writer import VideoWriter
+
+    img = demo_images()["astronaut"][:, :, ::-1]
+    w, h = size
+    writer = VideoWriter(path, w, h, fps)
+    for i in range(frames):
+        writer.write(np.ascontiguousarray(img[100 : 100 + h, 50 + 4 * i : 50 + 4 * i + w]))
+    writer.close()
+    return path

@@ -1,0 +1,174 @@
+"""The stream pipeline with real ONNX Runtime sessions, real files and real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, run_vgx, write_video
+from vgx.images import demo_images
+from vgx.metrics import psnr
+from vgx.runtime import Enhancer
+from vgx.runtime.pipeline import Pipeline, StreamOptions
+from vgx.runtime.sinks import NullSink, Sink
+from vgx.runtime.sources import DemoSource
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    out = []
+    while (r := cap.read())[0]:
+        out.append(r[1])
+    return out
+
+
+def _error_line(r: subprocess.CompletedProcess[str]) -> str:
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.startswith("vgx: error:")]
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def test_file_stream_is_lossless_and_writes_stats(espcn_artifact: Path, tmp_path: Path) -> None:
+    clip = write_video(tmp_path / "in.mp4", frames=12, size=(96, 64))
+    stats = tmp_path / "stats.json"
+    r = run_vgx("stream", "--input", str(clip), "--model", str(espcn_artifact), "--output", str(tmp_path / "out.mp4"),
+                "--output", str(tmp_path / "frames"), "--stats-json", str(stats), "--batch", "4")
+    assert r.returncode == 0, r.stderr
+    out = _frames(tmp_path / "out.mp4")
+    assert len(out) == 12 and out[0].shape == (128, 192, 3)
+    assert len(list((tmp_path / "frames").glob("*.png"))) == 12
+    s = json.loads(stats.read_text())
+    assert s["frames_in"] == s["frames_out"] == 12 and s["dropped"] == 0
+    assert {"fps", "model_fps", "e2e_latency_ms", "stages"} <= set(s)
+    assert {"preprocess", "infer", "postprocess", "sink"} <= set(s["stages"])
+    assert set(s["e2e_latency_ms"]) == {"p50", "p99"} and s["backend"] == "ort-cpu"
+
+
+class SlowSink(Sink):
+    name = "slow"
+
+    def __init__(self, delay: float) -> None:
+        self.delay, self.count = delay, 0
+
+    def write(self, image: np.ndarray, frame) -> None:
+        time.sleep(self.delay)
+        self.count += 1
+
+
+def test_live_policy_drops_stale_frames_under_a_slow_sink() -> None:
+    source = DemoSource((64, 48), frames=80, fps=200.0, live=True)
+    sink = SlowSink(0.03)
+    stats = Pipeline(source, lambda x: x, [sink], StreamOptions(policy="live", queue_size=1)).run()
+    assert stats.dropped > 0 and stats.frames_out == sink.count < stats.frames_in
+    assert stats.frames_out + stats.dropped <= stats.frames_in
+
+
+def test_lossless_policy_keeps_every_frame_under_a_slow_sink() -> None:
+    source = DemoSource((64, 48), frames=20, fps=200.0, live=False)
+    sink = SlowSink(0.01)
+    stats = Pipeline(source, lambda x: x, [sink], StreamOptions(policy="lossless")).run()
+    assert stats.dropped == 0 and sink.count == stats.frames_in == 20
+
+
+class FailingSink(Sink):
+    name = "failing"
+
+    def write(self, image: np.ndarray, frame) -> None:
+        if frame.index >= 3:
+            raise OSError(28, "No space left on device")
+
+
+def test_a_failing_sink_is_closed_and_the_others_go_on(tmp_path: Path) -> None:
+    source = DemoSource((64, 48), frames=10)
+    good = SlowSink(0.0)
+    logs: list[str] = []
+    stats = Pipeline(source, lambda x: x, [FailingSink(), good], StreamOptions(), log=logs.append).run()
+    assert good.count == 10 and stats.sink_errors == 1
+    assert any("failing failed" in line and "No space left" in line for line in logs)
+
+
+def test_tiled_enhancer_matches_untiled(espcn_artifact: Path) -> None:
+    frame = np.ascontiguousarray(demo_images()["chelsea"][:200, :300, ::-1])
+    with Enhancer(espcn_artifact) as enh:
+        full = enh(frame)
+        enh.tile, enh.overlap = 64, 16
+        tiled = enh(frame)
+    assert full.shape == (400, 600, 3)
+    assert psnr(full, tiled) >= 50
+
+
+def test_enhancer_pads_to_multiple_of(espcn_artifact: Path) -> None:
+    with Enhancer(espcn_artifact) as enh:
+        enh.card.multiple_of = 4  # as a style net: odd sizes are padded, then cropped back
+        out = enh(np.zeros((37, 51, 3), np.uint8))
+    assert out.shape == (74, 102, 3)
+
+
+def test_sigint_ends_cleanly_with_a_playable_file(espcn_artifact: Path, tmp_path: Path) -> None:
+    out = tmp_path / "live.mp4"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "vgx", "stream", "--input", "demo://?frames=100000&width=96&height=64",
+                             "--model", str(espcn_artifact), "--output", str(out)], cwd=REPO, env=env,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".live.partial*")):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    frames = _frames(out)
+    assert len(frames) > 0 and frames[0].shape == (128, 192, 3)
+    assert not list(tmp_path.glob(".live.partial*"))
+
+
+def test_default_stream_runs_the_demo_into_a_file(espcn_artifact: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(espcn_artifact, cache / "artifacts" / "espcn-x2")
+    r = subprocess.run([sys.executable, "-m", "vgx", "stream", "--frames", "3"], cwd=tmp_path, capture_output=True,
+                       text=True, env={**os.environ, "VGX_CACHE": str(cache), "OMP_NUM_THREADS": "1"}, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "vgx-out/stream.mp4" in r.stderr
+    assert len(_frames(tmp_path / "vgx-out" / "stream.mp4")) == 3
+
+
+def test_stream_refuses_a_tampered_artifact(espcn_artifact: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(espcn_artifact, bad)
+    (bad / "model.fp32.onnx").write_bytes((bad / "model.fp32.onnx").read_bytes()[:-5] + b"xxxxx")
+    assert "does not match the sha256" in _error_line(run_vgx("stream", "--model", str(bad), "--frames", "2",
+                                                              "--output", "null://"))
+
+
+def test_stream_bad_arguments(espcn_artifact: Path, tmp_path: Path) -> None:
+    import socket
+
+    assert "unknown scheme" in _error_line(run_vgx("stream", "--input", "foo://x", "--model", str(espcn_artifact)))
+    assert "camera 42 not found" in _error_line(run_vgx("stream", "--camera", "42", "--model", str(espcn_artifact)))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        line = _error_line(run_vgx("stream", "--model", str(espcn_artifact), "--frames", "2",
+                                   "--output", f"http://127.0.0.1:{port}"))
+        assert "in use" in line
+    assert "--policy" in _error_line(run_vgx("stream", "--model", str(espcn_artifact), "--policy", "fast"))
+    assert "has no shipped models yet" in _error_line(run_vgx("stream", "--task", "style"))
+
+
+def test_null_sink_and_hud(espcn_artifact: Path) -> None:
+    source = DemoSource((64, 48), frames=6)
+    with Enhancer(espcn_artifact) as enh:
+        stats = Pipeline(source, enh.infer_tensor, [NullSink()], StreamOptions(hud=True)).run()
+    assert stats.frames_out == 6
