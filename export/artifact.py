@@ -16,15 +16,15 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from vgx.runtime.ort_runner import ORTRunner
-from vgx.runtime.runner import infer_one
-from vgx.runtime.verify import FP16_MIN_PSNR
 
 from vgx import manifest as mf
 from vgx.card import ModelCard
 from vgx.environment import report as environment_report
 from vgx.errors import VgxError
 from vgx.metrics import agreement, worst
+from vgx.runtime.ort_runner import ORTRunner
+from vgx.runtime.runner import infer_one
+from vgx.runtime.verify import FP16_MIN_PSNR
 from vgx.samples import verification_inputs
 
 from .fp16 import convert_fp16

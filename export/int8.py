@@ -22,12 +22,12 @@ from typing import Any, Callable
 
 import numpy as np
 import onnx
-from vgx.runtime.ort_runner import make_session
 
 from vgx.card import ModelCard
 from vgx.errors import VgxError
 from vgx.images import downscale, mod_crop, to_nchw, to_rgb_uint8
 from vgx.metrics import agreement, psnr_y
+from vgx.runtime.ort_runner import make_session
 from vgx.samples import HELD_OUT, builtin, calibration_images, crops, input_size
 
 METHODS = ("minmax", "entropy", "percentile")

@@ -20,6 +20,7 @@ class TorchRunner:
     def __enter__(self) -> TorchRunner:
         try:
             import torch  # noqa: F401
+
             from vgx.train.loading import load_model
         except ImportError:
             raise VgxError("the torch backend needs vgx[train] (torch)") from None

@@ -46,11 +46,10 @@ def evaluate_command(model_name: str, data: Path, json_out: Path | None, precisi
 
 
 def _evaluate_artifact(folder: Path, precision: str, data: Path):
-    from vgx.runtime.ort_runner import ORTRunner
-    from vgx.runtime.runner import image_upscaler
-
     from vgx import manifest as mf
     from vgx.card import ModelCard
+    from vgx.runtime.ort_runner import ORTRunner
+    from vgx.runtime.runner import image_upscaler
     from vgx.sr_protocol import evaluate as evaluate_upscaler
 
     manifest = mf.read(folder)

@@ -8,17 +8,17 @@ from pathlib import Path
 import onnx
 import pytest
 import torch
-from vgx.export import artifact as artifact_mod
-from vgx.export.artifact import ExportOptions, export_artifact
-from vgx.export.int8 import Int8Config
-from vgx.runtime.verify import verify_artifact
-from vgx.train import checkpoint, zoo
 
 from tests.conftest import run_vgx
 from vgx import manifest as mf
 from vgx.card import ModelCard
 from vgx.errors import VgxError
+from vgx.export import artifact as artifact_mod
+from vgx.export.artifact import ExportOptions, export_artifact
+from vgx.export.int8 import Int8Config
 from vgx.images import parse_size
+from vgx.runtime.verify import verify_artifact
+from vgx.train import checkpoint, zoo
 
 STYLE = ModelCard(name="style-test", task="style", arch="transformer", multiple_of=4)
 

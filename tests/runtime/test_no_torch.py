@@ -30,6 +30,7 @@ def test_runtime_imports_without_torch() -> None:
 def test_verify_runs_without_torch(tmp_path) -> None:
     """`vgx verify` on an artifact folder, with torch blocked, as on a runtime-only Jetson."""
     import torch
+
     from vgx.export.artifact import ExportOptions, export_artifact
     from vgx.train import zoo
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from tests.conftest import REPO, run_vgx, write_video
 from vgx.images import demo_images

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from vgx.train import checkpoint, zoo
-from vgx.train.evaluate import evaluate
 
 from tests.conftest import run_vgx
 from vgx.images import downscale, list_images, load_rgb, mod_crop
 from vgx.metrics import psnr, rgb_to_y, ssim
+from vgx.train import checkpoint, zoo
+from vgx.train.evaluate import evaluate
 
 
 def test_luma_of_black_and_white() -> None:

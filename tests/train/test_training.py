@@ -9,11 +9,11 @@ import sys
 
 import pytest
 import torch
-from vgx.train import recipes
-from vgx.train.loop import TrainConfig, lr_factor, train
 
 from tests.conftest import REPO
 from vgx.errors import VgxError
+from vgx.train import recipes
+from vgx.train.loop import TrainConfig, lr_factor, train
 
 
 def _cfg(image_dir, out, **kw) -> TrainConfig:

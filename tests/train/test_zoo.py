@@ -7,11 +7,11 @@ import pickle
 
 import pytest
 import torch
-from vgx.train import checkpoint, zoo
-from vgx.train.loading import load_model
 
 from vgx.card import ModelCard
 from vgx.errors import VgxError
+from vgx.train import checkpoint, zoo
+from vgx.train.loading import load_model
 
 
 @pytest.mark.parametrize("name", list(zoo.ZOO))
