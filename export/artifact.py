@@ -28,6 +28,7 @@ from vgx.runtime.verify import FP16_MIN_PSNR
 from vgx.samples import verification_inputs
 
 from .fp16 import convert_fp16
+from .frame_io import add_frame_io
 from .int8 import Int8Config, quantize_int8
 from .quiet import quiet
 from .to_onnx import OPSET, export_fp32, io_spec
@@ -110,6 +111,16 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
         log(f"int8  PSNR vs fp32 {fig['psnr']:.1f} dB, {len(quant['float_nodes'])} node(s) kept in float, "
             f"{status}  ({precisions['int8']['seconds']} s)")
 
+    for precision, info in precisions.items():  # uint8 frame-I/O twin of every precision
+        src = tmp / info["file"]
+        twin = tmp / src.name.replace(".onnx", ".frames.onnx")
+        add_frame_io(src, twin)
+        info["frame_io"] = {"file": twin.name, "max_lsb_diff": _frame_io_diff(src, twin, inputs[0],
+                                                                               precision == "int8" and opts.int8 is not None
+                                                                               and opts.int8.target == "cpu")}
+        if info["frame_io"]["max_lsb_diff"] > 1:
+            raise VgxError(f"{twin.name} differs from {src.name} by {info['frame_io']['max_lsb_diff']} levels: export bug")
+
     engines: dict[str, Any] = {}
     if opts.engine is not None:
         from .engine import build_engine
@@ -133,6 +144,17 @@ def _outputs(path: Path, inputs: list[np.ndarray], optimize: bool = True) -> lis
 
 def _against_fp32(path: Path, inputs: list[np.ndarray], fp32_out: list[np.ndarray], optimize: bool = True) -> dict[str, float]:
     return worst([agreement(ref, out) for ref, out in zip(fp32_out, _outputs(path, inputs, optimize))])
+
+
+def _frame_io_diff(model: Path, twin: Path, x: np.ndarray, optimize: bool) -> int:
+    """Largest difference (in 8-bit levels) between the twin and the model + host pre/post."""
+    from vgx.runtime.prepost import to_frames
+
+    frames = (np.clip(x.transpose(0, 2, 3, 1)[..., ::-1], 0, 1) * 255 + 0.5).astype(np.uint8)
+    with ORTRunner(model, optimize=optimize) as plain, ORTRunner(twin, optimize=optimize) as baked:
+        ref = np.stack(to_frames(infer_one(plain, (frames[..., ::-1].transpose(0, 3, 1, 2) / 255.0).astype(np.float32))))
+        out = infer_one(baked, np.ascontiguousarray(frames))
+    return int(np.abs(ref.astype(np.int16) - out.astype(np.int16)).max())
 
 
 def _rounded(fig: dict[str, float]) -> dict[str, float]:

@@ -6,6 +6,11 @@
 
 Manifest -> backend runner (auto: TensorRT, ORT TensorRT/CUDA, ORT CPU) + pre/post +
 padding to the card's `multiple_of` + tiling with blended overlap for large frames.
+
+Frames that need neither padding nor tiling go through the precision's uint8 frame-I/O
+twin (`model.*.frames.onnx`, ORT backends): the host only stacks bytes. Others take the
+float path with host pre/post. The stream pipeline calls the three steps separately
+(`prepare`, `run`, `finish`) so each gets its own thread.
 """
 
 from __future__ import annotations
@@ -42,6 +47,13 @@ class Enhancer:
         self.tile = tile or self.card.default_tile
         self.overlap = overlap
         self.log = log
+        self.frame_runner: Runner | None = None
+        twin = self.manifest["precisions"].get(self.choice.precision, {}).get("frame_io")
+        if twin and self.choice.backend.startswith("ort-"):
+            from .ort_runner import ORTRunner
+
+            self.frame_runner = ORTRunner(mf.verified_path(self.folder, self.manifest, twin["file"]),
+                                          self.choice.backend, threads=threads)
 
     @property
     def scale(self) -> int:
@@ -49,6 +61,8 @@ class Enhancer:
 
     def __enter__(self) -> Enhancer:
         self.runner.__enter__()
+        if self.frame_runner is not None:
+            self.frame_runner.__enter__()
         self.log(f"{self.card.name}: {self.choice.describe()}")
         for note in self.choice.notes:
             self.log(note)
@@ -56,9 +70,35 @@ class Enhancer:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.runner.__exit__(exc_type, exc, tb)
+        if self.frame_runner is not None:
+            self.frame_runner.__exit__(exc_type, exc, tb)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         return self.enhance_batch([frame])[0]
+
+    # -- the three pipeline steps ----------------------------------------------------------
+    def _baked(self, shape: tuple[int, ...]) -> bool:
+        h, w = shape[:2]
+        m = max(1, self.card.multiple_of)
+        return self.frame_runner is not None and h % m == 0 and w % m == 0 and max(h, w) <= self.tile
+
+    def prepare(self, frames: list[np.ndarray]) -> tuple[bool, np.ndarray]:
+        """Host-side input work: stack bytes (frame-I/O graph) or convert to float NCHW."""
+        if self._baked(frames[0].shape):
+            return True, (frames[0][None] if len(frames) == 1 else np.stack(frames))
+        return False, to_tensor(frames)
+
+    def run(self, batch: tuple[bool, np.ndarray]) -> tuple[bool, np.ndarray]:
+        baked, x = batch
+        if baked:
+            assert self.frame_runner is not None
+            return True, infer_one(self.frame_runner, x)
+        return False, self.infer_tensor(x)
+
+    def finish(self, result: tuple[bool, np.ndarray]) -> list[np.ndarray]:
+        """Host-side output work: split the uint8 batch, or convert float NCHW to frames."""
+        baked, y = result
+        return list(y) if baked else to_frames(y)
 
     def infer_tensor(self, x: np.ndarray) -> np.ndarray:
         """N3HW float -> N3(sH)(sW): pads to multiple_of, tiles above `tile`, crops back."""
@@ -79,7 +119,23 @@ class Enhancer:
 
     def enhance_batch(self, frames: list[np.ndarray]) -> list[np.ndarray]:
         """BGR uint8 frames (one size) -> enhanced BGR uint8 frames."""
-        return to_frames(self.infer_tensor(to_tensor(frames)))
+        return self.finish(self.run(self.prepare(frames)))
+
+
+class TensorModel:
+    """The pipeline steps around a plain float function (N3HW -> N3H'W'), for tests and tools."""
+
+    def __init__(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.fn = fn
+
+    def prepare(self, frames: list[np.ndarray]) -> np.ndarray:
+        return to_tensor(frames)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        return self.fn(x)
+
+    def finish(self, y: np.ndarray) -> list[np.ndarray]:
+        return to_frames(y)
 
 
 def side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:

@@ -15,13 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
 from .frames import Frame
-from .prepost import to_frames, to_tensor
 from .sinks import Sink
 from .sources import Source
 from .stats import Stats
@@ -39,10 +38,20 @@ class StreamOptions:
     max_frames: int | None = None
 
 
+class Model(Protocol):
+    """What the pipeline runs: host input work, inference, host output work (an Enhancer)."""
+
+    def prepare(self, frames: list[np.ndarray]) -> Any: ...
+
+    def run(self, batch: Any) -> Any: ...
+
+    def finish(self, result: Any) -> list[np.ndarray]: ...
+
+
 class Pipeline:
-    def __init__(self, source: Source, infer: Callable[[np.ndarray], np.ndarray], sinks: list[Sink],
+    def __init__(self, source: Source, model: Model, sinks: list[Sink],
                  options: StreamOptions, log: Callable[[str], None] = print) -> None:
-        self.source, self.infer, self.sinks, self.opt, self.log = source, infer, list(sinks), options, log
+        self.source, self.model, self.sinks, self.opt, self.log = source, model, list(sinks), options, log
         self.stats = Stats()
         self.stop = threading.Event()
         size = max(1, options.queue_size)
@@ -103,7 +112,7 @@ class Pipeline:
                     break
                 pending = [f for f in pending if not any(f is s for s in same)]
                 t = time.perf_counter()
-                x = to_tensor([f.image for f in same])
+                x = self.model.prepare([f.image for f in same])
                 self.stats.stage("preprocess", time.perf_counter() - t, len(same))
                 self._put(self.q_pre, (same, x))
         self._put(self.q_pre, END)
@@ -113,7 +122,7 @@ class Pipeline:
             frames, x = item
             t = time.perf_counter()
             try:
-                y = self.infer(x)
+                y = self.model.run(x)
             except Exception as e:  # noqa: BLE001 - reported by run(); the stream stops cleanly
                 self.errors.append(e)
                 self.stop.set()
@@ -127,7 +136,7 @@ class Pipeline:
         while (item := self.q_inf.get()) is not END:
             frames, y = item
             t = time.perf_counter()
-            images = to_frames(y)
+            images = self.model.finish(y)
             if self.opt.side_by_side:
                 from .enhancer import side_by_side
 

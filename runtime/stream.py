@@ -66,7 +66,7 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
                 log(f"output: {sinks[-1].name}")
             options = StreamOptions(policy=policy, batch=req.batch, side_by_side=req.side_by_side, hud=req.hud,
                                     max_frames=req.frames)
-            pipeline = Pipeline(source, enh.infer_tensor, sinks, options, log=log)
+            pipeline = Pipeline(source, enh, sinks, options, log=log)
             log(f"streaming {req.input} ({policy}) through {enh.card.name} x{enh.scale} [{enh.choice.backend}, "
                 f"{enh.choice.precision}]; Ctrl-C stops cleanly")
             stats = pipeline.run(until=_stop_on_signals())

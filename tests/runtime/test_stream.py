@@ -18,6 +18,7 @@ from tests.conftest import REPO, run_vgx, write_video
 from vgx.images import demo_images
 from vgx.metrics import psnr
 from vgx.runtime import Enhancer
+from vgx.runtime.enhancer import TensorModel
 from vgx.runtime.pipeline import Pipeline, StreamOptions
 from vgx.runtime.sinks import NullSink, Sink
 from vgx.runtime.sources import DemoSource
@@ -68,7 +69,7 @@ class SlowSink(Sink):
 def test_live_policy_drops_stale_frames_under_a_slow_sink() -> None:
     source = DemoSource((64, 48), frames=80, fps=200.0, live=True)
     sink = SlowSink(0.03)
-    stats = Pipeline(source, lambda x: x, [sink], StreamOptions(policy="live", queue_size=1)).run()
+    stats = Pipeline(source, TensorModel(lambda x: x), [sink], StreamOptions(policy="live", queue_size=1)).run()
     assert stats.dropped > 0 and stats.frames_out == sink.count < stats.frames_in
     assert stats.frames_out + stats.dropped <= stats.frames_in
 
@@ -76,7 +77,7 @@ def test_live_policy_drops_stale_frames_under_a_slow_sink() -> None:
 def test_lossless_policy_keeps_every_frame_under_a_slow_sink() -> None:
     source = DemoSource((64, 48), frames=20, fps=200.0, live=False)
     sink = SlowSink(0.01)
-    stats = Pipeline(source, lambda x: x, [sink], StreamOptions(policy="lossless")).run()
+    stats = Pipeline(source, TensorModel(lambda x: x), [sink], StreamOptions(policy="lossless")).run()
     assert stats.dropped == 0 and sink.count == stats.frames_in == 20
 
 
@@ -92,7 +93,7 @@ def test_a_failing_sink_is_closed_and_the_others_go_on(tmp_path: Path) -> None:
     source = DemoSource((64, 48), frames=10)
     good = SlowSink(0.0)
     logs: list[str] = []
-    stats = Pipeline(source, lambda x: x, [FailingSink(), good], StreamOptions(), log=logs.append).run()
+    stats = Pipeline(source, TensorModel(lambda x: x), [FailingSink(), good], StreamOptions(), log=logs.append).run()
     assert good.count == 10 and stats.sink_errors == 1
     assert any("failing failed" in line and "No space left" in line for line in logs)
 
@@ -169,5 +170,5 @@ def test_stream_bad_arguments(espcn_artifact: Path, tmp_path: Path) -> None:
 def test_null_sink_and_hud(espcn_artifact: Path) -> None:
     source = DemoSource((64, 48), frames=6)
     with Enhancer(espcn_artifact) as enh:
-        stats = Pipeline(source, enh.infer_tensor, [NullSink()], StreamOptions(hud=True)).run()
+        stats = Pipeline(source, enh, [NullSink()], StreamOptions(hud=True)).run()
     assert stats.frames_out == 6
