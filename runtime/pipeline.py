@@ -1,9 +1,11 @@
 """The stream: capture -> preprocess -> infer -> postprocess -> sinks, one thread each,
 over bounded queues.
 
-Policies: **live** (cameras, network) keeps only the newest captured frames: when the
-model falls behind, the oldest waiting frame is dropped and counted, so latency stays
-bounded. **lossless** (files, folders) blocks instead: every frame, in order. A stop
+Policies: **live** (cameras, network) keeps only the newest captured frame: when the
+model falls behind, the waiting frame is replaced by a newer one and the stale one is
+counted as dropped; the inference thread prepares the newest frame itself when it is
+free, so no frame ages in a queue and capture-to-sink latency stays near one model
+latency plus one frame interval. **lossless** (files, folders) blocks instead: every frame, in order. A stop
 request (Ctrl-C, SIGTERM) ends capture; frames already queued are finished and written,
 and sinks close cleanly (a valid video file).
 """
@@ -55,7 +57,8 @@ class Pipeline:
         self.stats = Stats()
         self.stop = threading.Event()
         size = max(1, options.queue_size)
-        self.q_cap: queue.Queue[Any] = queue.Queue(2 if options.policy == "live" else size)
+        self.live = options.policy == "live"
+        self.q_cap: queue.Queue[Any] = queue.Queue(1 if self.live else size)
         self.q_pre: queue.Queue[Any] = queue.Queue(size)
         self.q_inf: queue.Queue[Any] = queue.Queue(size)
         self.q_out: queue.Queue[Any] = queue.Queue(size)
@@ -73,7 +76,7 @@ class Pipeline:
                         break
                     continue
                 self.stats.frames_in += 1
-                if self.opt.policy == "live":
+                if self.live:
                     while True:
                         try:
                             self.q_cap.put_nowait(frame)
@@ -118,15 +121,21 @@ class Pipeline:
         self._put(self.q_pre, END)
 
     def _infer(self) -> None:
-        while (item := self.q_pre.get()) is not END:
-            frames, x = item
+        source = self.q_cap if self.live else self.q_pre  # live: take the newest frame directly
+        while (item := source.get()) is not END:
+            if self.live:
+                t = time.perf_counter()
+                frames, x = [item], self.model.prepare([item.image])
+                self.stats.stage("preprocess", time.perf_counter() - t)
+            else:
+                frames, x = item
             t = time.perf_counter()
             try:
                 y = self.model.run(x)
             except Exception as e:  # noqa: BLE001 - reported by run(); the stream stops cleanly
                 self.errors.append(e)
                 self.stop.set()
-                self._drain(self.q_pre)
+                self._drain(source)
                 break
             self.stats.stage("infer", time.perf_counter() - t, len(frames))
             self._put(self.q_inf, (frames, y))
@@ -189,8 +198,10 @@ class Pipeline:
     # -- driver --------------------------------------------------------------------------
     def run(self, until: threading.Event | None = None) -> Stats:
         """Run to the end of the source, or until `until`/stop is set; always closes sinks."""
-        workers = [threading.Thread(target=fn, name=f"vgx-{fn.__name__.strip('_')}", daemon=True)
-                   for fn in (self._capture, self._preprocess, self._infer, self._postprocess, self._sink)]
+        stages = [self._capture, self._infer, self._postprocess, self._sink]
+        if not self.live:
+            stages.insert(1, self._preprocess)
+        workers = [threading.Thread(target=fn, name=f"vgx-{fn.__name__.strip('_')}", daemon=True) for fn in stages]
         for w in workers:
             w.start()
         try:
