@@ -72,7 +72,30 @@ def count_macs(model: torch.nn.Module, width: int = 640, height: int = 360) -> i
     return counter.get_total_flops() // 2
 
 
-def models_command() -> None:
+PAPER_SET5 = {"espcn-x3": 33.00, "espcn-x4": 30.90, "fsrcnn-x2": 37.00, "fsrcnn-x3": 33.16, "fsrcnn-x4": 30.71,
+              "srresnet-x4": 32.05, "srgan-x4": 29.40}
+
+
+def models_markdown() -> str:
+    """The zoo as the README's Markdown table (from the shipped cards)."""
+    rows = ["| model | params | GMACs @640x360 | Set5 PSNR-Y | Set14 PSNR-Y | paper Set5 | trained steps |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, entry in zoo.ZOO.items():
+        path = zoo.shipped_weights(name)
+        card = checkpoint.card_of(checkpoint.load(path)) if path else entry.card()
+        model = zoo.build(card)
+        params = sum(p.numel() for p in model.parameters())
+        q = card.quality
+        paper = f"{PAPER_SET5[name]:.2f}" if name in PAPER_SET5 else "-"
+        rows.append(f"| {name} | {_human(params)} | {count_macs(model) / 1e9:.1f} | {_fmt(q, 'set5_psnr_y')} | "
+                    f"{_fmt(q, 'set14_psnr_y')} | {paper} | {card.train_steps if path else 'not shipped'} |")
+    return "\n".join(rows)
+
+
+def models_command(markdown: bool = False) -> None:
+    if markdown:
+        print(models_markdown())
+        return
     table = Table(title="vgx model zoo (GMACs for a 640x360 input; Set5/Set14: PSNR-Y in dB)")
     table.add_column("name", no_wrap=True)
     for col in ("task", "scale", "params", "GMACs", "shipped", "Set5", "Set14"):

@@ -95,11 +95,11 @@ def eval_(
 
 @app.command()
 @friendly
-def models() -> None:
+def models(markdown: bool = typer.Option(False, "--markdown", help="print the README's Markdown table")) -> None:
     """The model zoo: task, scale, parameters, MACs at 640x360, shipped weights, quality."""
     from vgx.train.commands import models_command
 
-    models_command()
+    models_command(markdown)
 
 
 @app.command()
