@@ -183,7 +183,7 @@ def stream(
     scale: int = typer.Option(2, help="SR scale when --model is not given"),
     precision: str = typer.Option("fp32", help="fp32 | fp16 | int8"),
     backend: str = typer.Option("auto", help="auto | ort | trt | torch | ort-cpu | ort-cuda | ort-trt"),
-    size: Optional[str] = typer.Option(None, help="input size WxH (cameras, demo)"),
+    size: Optional[str] = typer.Option(None, "--size", "--input-size", help="input size WxH (cameras, demo)"),
     input_fps: Optional[float] = typer.Option(None, help="camera frame rate to ask for"),
     output: List[str] = typer.Option([], "--output", "-o", help="URI, repeatable: out.mp4, folder, "
                                      "http://127.0.0.1:8090, display://, null:// (default vgx-out/stream.mp4)"),

@@ -171,3 +171,54 @@ def test_port_in_use_is_a_clear_error() -> None:
         port = s.getsockname()[1]
         with pytest.raises(VgxError, match=f"port {port} on 127.0.0.1 is in use"):
             MjpegServer("127.0.0.1", port)
+
+
+class _Feeder:
+    """An MJPEG server on loopback fed with numbered grey frames (a stand-in IP camera)."""
+
+    def __init__(self, port: int = 0) -> None:
+        import threading
+
+        self.server = MjpegServer("127.0.0.1", port)
+        self.port = self.server.port
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        i = 0
+        while not self.stop.is_set():
+            img = np.full((48, 64, 3), (i * 10) % 255, np.uint8)
+            self.server.write(img, Frame(img, i))
+            i += 1
+            self.stop.wait(0.02)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.close()
+
+
+def _grab(src, n: int, seconds: float) -> int:
+    import time
+
+    got, deadline = 0, time.time() + seconds
+    while got < n and time.time() < deadline:
+        if src.capture(timeout=0.5) is not None:
+            got += 1
+    return got
+
+
+def test_network_source_reads_and_reconnects_after_a_drop() -> None:
+    feeder = _Feeder()
+    port = feeder.port
+    src = open_source(f"http://127.0.0.1:{port}/stream")
+    try:
+        assert src.live and _grab(src, 5, 10) == 5
+        feeder.close()  # the camera goes away
+        assert _grab(src, 1, 2) == 0 and src.gaps > 0 and not src.eos
+        feeder = _Feeder(port)  # and comes back on the same address
+        assert _grab(src, 5, 20) == 5
+        assert src.gaps == 0
+    finally:
+        feeder.close()
+        src.close()
