@@ -171,6 +171,9 @@ class Pipeline:
                     self.sinks.remove(sink)
                 if getattr(sink, "quit", False):
                     self.stop.set()
+                if getattr(sink, "switch", False) and hasattr(self.model, "next"):
+                    sink.switch = False  # type: ignore[attr-defined]
+                    self.log(f"switched to {self.model.next().card.name}")
             self.stats.stage("sink", time.perf_counter() - t)
             self.stats.delivered(frame.t_capture)
             if not self.sinks:

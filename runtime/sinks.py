@@ -70,7 +70,7 @@ class ImageFolderSink(Sink):
 
 
 class DisplaySink(Sink):
-    """An OpenCV window. Keys: q quits, s toggles the before/after split."""
+    """An OpenCV window. Keys: q quits, s toggles the before/after split, m switches model."""
 
     name = "display://"
 
@@ -82,6 +82,7 @@ class DisplaySink(Sink):
                            "and a screen; use --output http://127.0.0.1:8090 to watch in a browser") from None
         self.split = False
         self.quit = False
+        self.switch = False  # read (and cleared) by the pipeline
 
     def write(self, image: np.ndarray, frame: Frame) -> None:
         from .enhancer import side_by_side
@@ -93,6 +94,8 @@ class DisplaySink(Sink):
             self.quit = True
         elif key == ord("s"):
             self.split = not self.split
+        elif key == ord("m"):
+            self.switch = True
 
     def close(self) -> None:
         cv2.destroyAllWindows()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from .enhancer import Enhancer
 from .pipeline import Pipeline, StreamOptions
 from .sinks import open_sink
 from .sources import open_source
+from .switcher import ModelSwitcher
 
 DEFAULT_MODELS = {"sr": "espcn-x{scale}"}
 DEFAULT_OUTPUT = "vgx-out/stream.mp4"
@@ -59,14 +61,19 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
     policy = req.policy or ("live" if source.live else "lossless")
     outputs = req.outputs or [DEFAULT_OUTPUT]
     sinks = []
+    names = [m for m in model_for(req).split(",") if m]
     try:
-        with Enhancer(model_for(req), req.precision, req.backend, tile=req.tile, threads=req.threads, log=log) as enh:
+        with ExitStack() as stack:
+            enhancers = [stack.enter_context(Enhancer(name, req.precision, req.backend, tile=req.tile,
+                                                      threads=req.threads, log=log)) for name in names]
+            enh = enhancers[0]
             for uri in outputs:
                 sinks.append(open_sink(uri, source.fps, getattr(source, "path", None), req.bind))
                 log(f"output: {sinks[-1].name}")
             options = StreamOptions(policy=policy, batch=req.batch, side_by_side=req.side_by_side, hud=req.hud,
                                     max_frames=req.frames)
-            pipeline = Pipeline(source, enh, sinks, options, log=log)
+            model = enh if len(enhancers) == 1 else ModelSwitcher(enhancers)  # display key m switches
+            pipeline = Pipeline(source, model, sinks, options, log=log)
             log(f"streaming {req.input} ({policy}) through {enh.card.name} x{enh.scale} [{enh.choice.backend}, "
                 f"{enh.choice.precision}]; Ctrl-C stops cleanly")
             stats = pipeline.run(until=_stop_on_signals())

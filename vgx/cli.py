@@ -179,7 +179,8 @@ def stream(
                                         "camera://N, csi://N, gst://PIPELINE, rtsp://, http://"),
     camera: Optional[int] = typer.Option(None, help="shorthand for --input camera://N"),
     task: str = typer.Option("sr", help="sr | style | generate"),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="zoo name or artifact folder"),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="zoo name or artifact folder; a comma list "
+                                        "switches with the display's m key"),
     scale: int = typer.Option(2, help="SR scale when --model is not given"),
     precision: str = typer.Option("fp32", help="fp32 | fp16 | int8"),
     backend: str = typer.Option("auto", help="auto | ort | trt | torch | ort-cpu | ort-cuda | ort-trt"),

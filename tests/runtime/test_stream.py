@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from tests.conftest import REPO, run_vgx, write_video
 from vgx.images import demo_images
@@ -172,3 +173,31 @@ def test_null_sink_and_hud(espcn_artifact: Path) -> None:
     with Enhancer(espcn_artifact) as enh:
         stats = Pipeline(source, enh, [NullSink()], StreamOptions(hud=True)).run()
     assert stats.frames_out == 6
+
+
+def test_switcher_keeps_each_batch_with_its_model(espcn_artifact: Path) -> None:
+    from vgx.runtime.switcher import ModelSwitcher
+
+    frame = np.zeros((16, 24, 3), np.uint8)
+    with Enhancer(espcn_artifact) as a, Enhancer(espcn_artifact) as b:
+        sw = ModelSwitcher([a, b])
+        batch = sw.prepare([frame])
+        assert sw.next() is b  # a switch between stages...
+        out = sw.finish(sw.run(batch))  # ...still finishes with the model that prepared
+        assert batch[0] is a and out[0].shape == (32, 48, 3)
+
+
+def test_zoo_name_is_exported_on_first_use_and_cached(tmp_path: Path) -> None:
+    from vgx.train import zoo
+
+    if not zoo.shipped_weights("espcn-x3"):
+        pytest.skip("espcn-x3 weights not shipped")
+    env = {**os.environ, "VGX_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    args = [sys.executable, "-m", "vgx", "stream", "-m", "espcn-x3", "--frames", "2", "-o", "null://",
+            "--input", "demo://?width=96&height=64"]
+    first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "first use of espcn-x3" in first.stderr
+    assert (tmp_path / "cache" / "artifacts" / "espcn-x3" / "manifest.json").is_file()
+    again = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert again.returncode == 0 and "first use" not in again.stderr
