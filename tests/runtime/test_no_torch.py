@@ -5,22 +5,28 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-RUNTIME_MODULES = ["vgx.runtime", "vgx.runtime.runner", "vgx.runtime.ort_runner", "vgx.runtime.verify",
-                   "vgx.runtime.commands", "vgx.runtime.engines", "vgx.runtime.cuda", "vgx.runtime.trt_runner",
-                   "vgx.manifest", "vgx.samples", "vgx.metrics", "vgx.images", "vgx.sr_protocol"]
+# a fresh interpreter in which `import torch` fails, as on a runtime-only Jetson
+BLOCK_TORCH = (
+    "import sys\n"
+    "class Block:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name == 'torch' or name.startswith('torch.'):\n"
+    "            raise ImportError('torch is blocked in this test')\n"
+    "sys.meta_path.insert(0, Block())\n"
+)
+
+RUNTIME_MODULES = sorted(
+    f"vgx.runtime.{p.stem}" for p in (Path(__file__).resolve().parents[2] / "runtime").glob("*.py")
+    if p.stem not in ("__init__", "torch_runner")  # the torch backend imports torch by design, when chosen
+) + ["vgx.runtime", "vgx.manifest", "vgx.samples", "vgx.metrics", "vgx.images", "vgx.sr_protocol", "vgx.cli"]
 
 
 def test_runtime_imports_without_torch() -> None:
     """Every runtime module imports in a fresh interpreter where torch cannot be imported."""
     code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'torch' or name.startswith('torch.'):\n"
-        "            raise ImportError('torch is blocked in this test')\n"
-        "sys.meta_path.insert(0, Block())\n"
-        f"import importlib\nfor m in {RUNTIME_MODULES!r}: importlib.import_module(m)\n"
+        BLOCK_TORCH + f"import importlib\nfor m in {RUNTIME_MODULES!r}: importlib.import_module(m)\n"
         "assert 'torch' not in sys.modules\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -38,13 +44,7 @@ def test_verify_runs_without_torch(tmp_path) -> None:
     torch.manual_seed(0)
     export_artifact(zoo.build(card).eval(), card, ExportOptions(tmp_path / "a", fp16=True), log=lambda s: None)
     code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'torch' or name.startswith('torch.'):\n"
-        "            raise ImportError('torch is blocked in this test')\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "from vgx.cli import main\n"
+        BLOCK_TORCH + "from vgx.cli import main\n"
         f"sys.argv = ['vgx', 'verify', {str(tmp_path / 'a')!r}, '--backends', 'ort-cpu']\n"
         "main()\n"
     )
