@@ -43,6 +43,7 @@ class ExportOptions:
     int8: Int8Config | None = None
     engine: Any = None  # EngineOptions when --engine
     precisions_for_engine: list[str] = field(default_factory=list)
+    source: str | None = None  # the zoo name or checkpoint the weights came from (the torch baseline loads it)
 
 
 def export_artifact(model: torch.nn.Module, card: ModelCard, opts: ExportOptions,
@@ -131,10 +132,21 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
             log(f"engine {path.name}")
 
     return {
-        "card": card.to_dict(), "opset": OPSET, "exporter": f"torch.onnx (dynamo) {torch.__version__}",
+        "card": card.to_dict(), "source": opts.source or card.name, "opset": OPSET,
+        "macs_per_input_pixel": _macs_per_pixel(model, card), "exporter": f"torch.onnx (dynamo) {torch.__version__}",
         **io_spec(proto), "precisions": precisions, "engines": engines, "files": {},
         "build_env": environment_report(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _macs_per_pixel(model: torch.nn.Module, card: ModelCard) -> float:
+    """Multiply-accumulates per input pixel (exact for these fully convolutional nets)."""
+    import copy
+
+    from vgx.train.commands import count_macs
+
+    side = 16 * max(1, card.multiple_of)
+    return count_macs(copy.deepcopy(model), side, side) / (side * side)
 
 
 def _outputs(path: Path, inputs: list[np.ndarray], optimize: bool = True) -> list[np.ndarray]:

@@ -33,7 +33,7 @@ def export_command(model_name: str, out: Path | None, fp16: bool, int8: Int8Conf
         profile = Profile(*[(1 if k != "max" else batch, 3, dims[k][1], dims[k][0]) for k in ("min", "opt", "max")])
         engine_opts = EngineOptions(profile, workspace_mb, version_compatible, timing_cache or target.parent / "timing.cache")
     precisions = ["fp32"] + (["fp16"] if fp16 else []) + (["int8"] if int8 else [])
-    opts = ExportOptions(target, fp16, int8, engine_opts, precisions if engine else [])
+    opts = ExportOptions(target, fp16, int8, engine_opts, precisions if engine else [], source=model_name)
     t = time.perf_counter()
     console.print(f"exporting {card.name} -> {target} ({', '.join(precisions)})")
     export_artifact(model, card, opts, log=lambda s: console.print(f"  {s}"))

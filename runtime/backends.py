@@ -71,4 +71,4 @@ def choose(folder: Path, manifest: dict[str, Any], wanted: str, precision: str, 
 def _torch(manifest: dict[str, Any], precision: str) -> tuple[Runner, Choice]:
     from .torch_runner import TorchRunner  # imports torch: only when chosen
 
-    return TorchRunner(manifest["card"]), Choice("torch", "fp32")
+    return TorchRunner(manifest.get("source", manifest["card"]["name"])), Choice("torch", "fp32")

@@ -11,10 +11,12 @@ from vgx.errors import VgxError
 
 
 class TorchRunner:
-    def __init__(self, card: dict[str, Any], channels_last: bool = True) -> None:
-        self.card_dict = card
+    """`source`: the zoo name or checkpoint the artifact was exported from (its manifest says)."""
+
+    def __init__(self, source: str, channels_last: bool = True) -> None:
+        self.source = source
         self.channels_last = channels_last
-        self.name = f"torch:{card['name']}"
+        self.name = f"torch:{source}"
         self.model: Any = None
 
     def __enter__(self) -> TorchRunner:
@@ -24,7 +26,7 @@ class TorchRunner:
             from vgx.train.loading import load_model
         except ImportError:
             raise VgxError("the torch backend needs vgx[train] (torch)") from None
-        self.model, _ = load_model(self.card_dict["name"])
+        self.model, _ = load_model(self.source)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -1,0 +1,146 @@
+"""`vgx bench`: the matrix for one or all models, the machine, quality, stream FPS."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vgx import manifest as mf
+from vgx.environment import cpu_model, gpu_compute_capability, report
+
+from .matrix import Case, run_case
+from .report import SCHEMA, write
+
+FLOP_PER_CYCLE_AVX2_FMA = 32  # 2 FMA units x 8 fp32 lanes x 2 FLOP
+
+
+@dataclass
+class BenchRequest:
+    models: list[str]
+    backends: list[str]
+    precisions: list[str]
+    sizes: list[tuple[int, int]]
+    runs: int | None = None
+    target_s: float = 3.0
+    stream: bool = False
+    quality_data: Path | None = None  # Set5, when present
+    out: Path = Path("benchmarks/results")
+    threads: int | None = None
+
+
+def machine() -> dict[str, Any]:
+    """CPU, GPU, versions, and the CPU's nominal fp32 peak (how the clock was read is stated)."""
+    info = report()
+    cores = os.cpu_count() or 1
+    mhz, flags = 0.0, ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("cpu MHz") and not mhz:
+                    mhz = float(line.split(":")[1])
+                elif line.startswith("flags") and not flags:
+                    flags = line
+    except OSError:
+        pass
+    peak = None
+    note = "unknown clock"
+    if mhz and " avx2" in flags and " fma" in flags:
+        peak = round(cores * mhz / 1000 * FLOP_PER_CYCLE_AVX2_FMA, 1)
+        note = f"{cores} cores x {mhz / 1000:.2f} GHz (/proc/cpuinfo 'cpu MHz') x 32 FLOP/cycle (AVX2 FMA)"
+    cc = gpu_compute_capability()
+    versions = {k: v for k, v in info.items() if k not in ("cpu", "machine")}
+    return {"cpu": cpu_model(), "cores": cores, "gpu": f"sm{cc}" if cc else "none", "peak_gflops": peak,
+            "peak_note": note, "versions": versions, "platform": info.get("machine")}
+
+
+def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> list[Path]:
+    from vgx.runtime.artifacts import resolve_artifact
+
+    mach = machine()
+    cases: list[dict[str, Any]] = []
+    plan = [(m, s) for m in req.models for s in req.sizes]
+    total = len(plan) * len(req.backends) * len(req.precisions)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=False) as progress:
+        task = progress.add_task("bench", total=total)
+        for model, size in plan:
+            folder = resolve_artifact(model, log=log)
+            manifest = mf.read(folder)
+            name = manifest["card"]["name"]
+            ref = None
+            done: list[Case] = []
+            ordered = sorted(((b, p) for b in req.backends for p in req.precisions),
+                             key=lambda bp: (bp != ("ort-cpu", "fp32"), bp))  # the fp32 reference first
+            for backend, precision in ordered:
+                progress.update(task, description=f"{name} {backend} {precision} {size[0]}x{size[1]}")
+                case, out = run_case(folder, manifest, Case(name, backend, precision, size), ref, req.runs,
+                                     req.target_s, mach["peak_gflops"])
+                if (backend, precision) == ("ort-cpu", "fp32") and out is not None:
+                    ref = out
+                    case.psnr_vs_fp32 = 999.0
+                done.append(case)
+                progress.advance(task)
+            _relative_speed(done)
+            if req.quality_data:
+                _set5(folder, manifest, done, req.quality_data)
+            if req.stream:
+                _stream_fps(folder, done, size)
+            cases += [c.to_dict() for c in done]
+    doc = {"schema": SCHEMA, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": mach,
+           "quality_data": str(req.quality_data) if req.quality_data else "skipped: ../shared/data/sr/Set5 absent",
+           "results": cases}
+    stem = "bench" if len(req.models) != 1 else f"bench-{cases[0]['model'] if cases else 'empty'}"
+    return write(doc, req.out, stem)
+
+
+def _relative_speed(cases: list[Case]) -> None:
+    """Speed-up of every case over the fair PyTorch baseline: the faster of its two layouts."""
+    torch = [c for c in cases if c.backend in ("torch", "torch-cl") and c.status == "ok"]
+    if not torch:
+        return
+    base = min(c.latency_ms["p50"] for c in torch)
+    for c in cases:
+        if c.status == "ok":
+            c.extra["speedup_vs_torch"] = round(base / c.latency_ms["p50"], 3)
+
+
+def _set5(folder: Path, manifest: dict[str, Any], cases: list[Case], data: Path) -> None:
+    """PSNR-Y against ground truth on Set5, once per precision, with ORT on the CPU."""
+    from vgx.runtime.ort_runner import ORTRunner
+    from vgx.runtime.runner import image_upscaler
+    from vgx.sr_protocol import evaluate
+
+    if manifest["card"]["task"] != "sr":
+        return
+    scale = manifest["card"]["scale"]
+    for precision in {c.precision for c in cases if c.status == "ok"}:
+        info = manifest["precisions"].get(precision)
+        if not info:
+            continue
+        with ORTRunner(mf.verified_path(folder, manifest, info["file"])) as runner:
+            score = evaluate(image_upscaler(runner), precision, scale, data).mean["psnr_y"]
+        for c in cases:
+            if c.precision == precision and c.status == "ok":
+                c.extra["set5_psnr_y"] = round(score, 3)
+
+
+def _stream_fps(folder: Path, cases: list[Case], size: tuple[int, int], frames: int = 30) -> None:
+    """End-to-end lossless stream FPS (demo source, null sink) beside model-only FPS."""
+    from vgx.runtime import Enhancer
+    from vgx.runtime.pipeline import Pipeline, StreamOptions
+    from vgx.runtime.sinks import NullSink
+    from vgx.runtime.sources import DemoSource
+
+    for c in cases:
+        if c.status != "ok" or not c.backend.startswith("ort-"):
+            continue
+        with Enhancer(folder, c.precision, c.backend) as enh:
+            s = Pipeline(DemoSource(size, frames), enh, [NullSink()], StreamOptions()).run().to_dict()
+        c.extra["stream_fps"] = s["fps"]
+        c.extra["prepost_ms"] = round(s["stages"]["preprocess"]["p50"] + s["stages"]["postprocess"]["p50"], 3)

@@ -1,0 +1,97 @@
+"""Bench results as JSON (versioned schema), a Markdown table and PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 1
+REQUIRED_RESULT_KEYS = ("model", "backend", "precision", "size", "status", "reason", "latency_ms", "fps", "gflops",
+                        "psnr_vs_fp32")
+
+
+def validate(doc: dict[str, Any]) -> None:
+    """Raise ValueError unless `doc` follows the bench schema (tests and consumers use it)."""
+    if doc.get("schema") != SCHEMA or not isinstance(doc.get("machine"), dict) or not isinstance(doc.get("results"), list):
+        raise ValueError("bench JSON needs schema, machine and results")
+    for r in doc["results"]:
+        missing = [k for k in REQUIRED_RESULT_KEYS if k not in r]
+        if missing:
+            raise ValueError(f"result lacks {missing}")
+        if r["status"] not in ("ok", "skipped", "failed"):
+            raise ValueError(f"bad status {r['status']!r}")
+        if r["status"] == "ok" and set(r["latency_ms"]) < {"min", "mean", "p50", "p90", "p99"}:
+            raise ValueError("ok result without latency percentiles")
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    m = doc["machine"]
+    lines = [f"Machine: {m.get('cpu', '?')}; GPU: {m.get('gpu', 'none')}; "
+             f"peak {m.get('peak_gflops', '?')} GFLOP/s ({m.get('peak_note', '')}). "
+             f"Versions: " + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()), "",
+             "| model | backend | precision | size | p50 ms | p90 ms | p99 ms | FPS | GFLOP/s | % peak | PSNR vs fp32 "
+             "| Set5 PSNR-Y | speed-up |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in doc["results"]:
+        if r["status"] != "ok":
+            continue
+        lat = r["latency_ms"]
+        pct = f"{100 * r['peak_fraction']:.0f}%" if r.get("peak_fraction") else "-"
+        psnr = "-" if r["psnr_vs_fp32"] is None else ("ref" if r["psnr_vs_fp32"] >= 999 else f"{r['psnr_vs_fp32']:.1f}")
+        set5 = f"{r['set5_psnr_y']:.2f}" if r.get("set5_psnr_y") else "-"
+        speed = f"{r['speedup_vs_torch']:.2f}x" if r.get("speedup_vs_torch") else "-"
+        lines.append(f"| {r['model']} | {r['backend']} | {r['precision']} | {r['size'][0]}x{r['size'][1]} | "
+                     f"{lat['p50']:.1f} | {lat['p90']:.1f} | {lat['p99']:.1f} | {r['fps']:.2f} | {r['gflops']:.1f} | "
+                     f"{pct} | {psnr} | {set5} | {speed} |")
+    skipped = sorted({(r["backend"], r["precision"], r["reason"]) for r in doc["results"] if r["status"] != "ok"})
+    if skipped:
+        lines += ["", "Not measured here:"]
+        lines += [f"- {b} {p}: {why}" for b, p, why in skipped]
+    return "\n".join(lines) + "\n"
+
+
+def plots(doc: dict[str, Any], out: Path) -> list[Path]:
+    """latency by backend x precision, and speed vs quality; skipped without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    ok = [r for r in doc["results"] if r["status"] == "ok"]
+    written = []
+    for model in sorted({r["model"] for r in ok}):
+        rows = [r for r in ok if r["model"] == model]
+        labels = [f"{r['backend']}\n{r['precision']}\n{r['size'][0]}x{r['size'][1]}" for r in rows]
+        fig, ax = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(rows) + 4), 4.2))
+        ax[0].bar(range(len(rows)), [r["latency_ms"]["p50"] for r in rows],
+                  yerr=[[0] * len(rows), [r["latency_ms"]["p99"] - r["latency_ms"]["p50"] for r in rows]], capsize=3)
+        ax[0].set_xticks(range(len(rows)), labels, fontsize=7)
+        ax[0].set_ylabel("latency ms (p50, bar to p99)")
+        ax[0].set_title(f"{model}: latency")
+        for r in rows:
+            q = r.get("set5_psnr_y") or r.get("psnr_vs_fp32")
+            if q:
+                ax[1].scatter(r["fps"], min(q, 100), label=f"{r['backend']} {r['precision']}")
+        ax[1].set_xlabel("frames per second")
+        ax[1].set_ylabel("Set5 PSNR-Y (or PSNR vs fp32) dB")
+        ax[1].set_title("speed vs quality")
+        if ax[1].collections:
+            ax[1].legend(fontsize=7)
+        fig.tight_layout()
+        path = out / f"{model}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def write(doc: dict[str, Any], out: Path, stem: str = "bench") -> list[Path]:
+    validate(doc)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{stem}.json", out / f"{stem}.md"]
+    paths[0].write_text(json.dumps(doc, indent=2))
+    paths[1].write_text(markdown(doc))
+    return paths + plots(doc, out)

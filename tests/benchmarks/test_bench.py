@@ -1,0 +1,63 @@
+"""The bench harness on a tiny model with few runs: arithmetic, schema, skips, outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_vgx
+from vgx.benchmarks.report import validate
+from vgx.benchmarks.timing import clip_outliers, percentile, plan_runs, summarize
+
+
+def test_percentiles_by_hand() -> None:
+    xs = [1.0, 2.0, 3.0, 4.0, 10.0]
+    assert percentile(xs, 50) == 3.0
+    assert percentile(xs, 90) == pytest.approx(4.0 + 0.6 * 6.0)  # pos 3.6 between 4 and 10
+    assert percentile(xs, 0) == 1.0 and percentile(xs, 100) == 10.0
+    ys = sorted(np.random.default_rng(0).random(101).tolist())
+    for q in (50, 90, 99):
+        assert percentile(ys, q) == pytest.approx(float(np.percentile(ys, q)))
+
+
+def test_outliers_are_clipped_and_counted() -> None:
+    ms = [10.0, 10.2, 9.9, 10.1, 10.0, 250.0]
+    assert clip_outliers(ms) == ms[:-1]
+    s = summarize(ms)
+    assert s["clipped"] == 1 and s["runs"] == 6 and s["mean"] == pytest.approx(10.04, abs=0.01)
+    assert s["min"] == 9.9 and s["p50"] == 10.0
+
+
+def test_run_count_follows_warmup_time() -> None:
+    assert plan_runs(100.0, 3.0, 5, 500) == 30
+    assert plan_runs(1000.0, 3.0, 5, 500) == 5
+    assert plan_runs(0.001, 3.0, 5, 500) == 500
+
+
+def test_bench_writes_valid_json_markdown_and_png(espcn_artifact: Path, tmp_path: Path) -> None:
+    r = run_vgx("bench", str(espcn_artifact), "--backends", "ort-cpu,ort-cuda,trt", "--precisions", "fp32,int8,fp16",
+                "--sizes", "48x32", "--runs", "3", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "bench-espcn-x2.json").read_text())
+    validate(doc)
+    by = {(x["backend"], x["precision"]): x for x in doc["results"]}
+    assert by[("ort-cpu", "fp32")]["status"] == "ok" and by[("ort-cpu", "fp32")]["latency_ms"]["runs"] == 3
+    assert by[("ort-cpu", "int8")]["psnr_vs_fp32"] is not None
+    assert by[("ort-cpu", "fp16")]["status"] == "skipped" and "no fp16 model" in by[("ort-cpu", "fp16")]["reason"]
+    assert by[("ort-cuda", "fp32")]["status"] == "skipped" and "CUDAExecutionProvider" in by[("ort-cuda", "fp32")]["reason"]
+    assert by[("trt", "fp32")]["status"] == "skipped" and by[("trt", "fp32")]["reason"]
+    assert by[("ort-cpu", "fp32")]["gflops"] > 0 and doc["machine"]["cpu"]
+    md = (tmp_path / "bench-espcn-x2.md").read_text()
+    assert "| espcn-x2 | ort-cpu | fp32 | 48x32 |" in md and "Not measured here" in md
+    png = tmp_path / "espcn-x2.png"
+    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_schema_validation_rejects_bad_documents() -> None:
+    with pytest.raises(ValueError):
+        validate({"schema": 1, "machine": {}, "results": [{"model": "x"}]})
+    with pytest.raises(ValueError):
+        validate({"schema": 2, "machine": {}, "results": []})
