@@ -80,7 +80,27 @@ def _make_recipe(entry: zoo.ZooEntry, model: torch.nn.Module, card, cfg: TrainCo
         from .gan import GANRecipe
 
         return GANRecipe(model, card, cfg.lr, wrap=dist.wrap, **cfg.extra)
+    if entry.recipe == "style":
+        from .style import StyleRecipe
+
+        return StyleRecipe(model, card, cfg.lr, **cfg.extra)
     return PSNRRecipe(model, card, cfg.lr)
+
+
+def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log):
+    if entry.task == "style":
+        from .style import ContentSampler
+
+        return ContentSampler(cfg.data, cfg.patch_size, log=log)
+    return PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log)
+
+
+def _make_validator(entry: zoo.ZooEntry, card, cfg: TrainConfig, recipe):
+    if entry.task == "style":
+        from .style import StyleValidator
+
+        return StyleValidator(recipe, cfg.val)
+    return Validator(card, cfg.val)
 
 
 def _pretrained_generator() -> str:
@@ -94,7 +114,7 @@ def _pretrained_generator() -> str:
 def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
     out = Path(cfg.out)
     log = console.log if dist.main else (lambda *a, **k: None)
-    sampler = PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log)
+    sampler = _make_data(entry, card, cfg, log)
     torch.manual_seed(cfg.seed)
     model = zoo.build(card)
     init = cfg.init or (_pretrained_generator() if entry.recipe == "gan" and not cfg.resume else None)
@@ -115,7 +135,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
         torch.set_rng_state(state["torch_rng"])
         step = int(state["step"])
         log(f"resumed {card.name} at step {step} from {cfg.resume}")
-    validator = Validator(card, cfg.val) if dist.main else None
+    validator = _make_validator(entry, card, cfg, recipe) if dist.main else None
     card.trained_on = ", ".join(Path(d).name for d in cfg.data)
 
     def save_last() -> Path:
@@ -135,8 +155,8 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
             for opt in recipe.optimizers():
                 for group in opt.param_groups:
                     group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
-            lr_t, hr_t = sampler.sample(rng, cfg.batch_size * dist.world, dist.part(cfg.batch_size))
-            losses = {k: float(v) for k, v in recipe.step(lr_t, hr_t).items()}
+            batch = sampler.sample(rng, cfg.batch_size * dist.world, dist.part(cfg.batch_size))
+            losses = {k: float(v) for k, v in recipe.step(*batch).items()}
             if not all(math.isfinite(v) for v in losses.values()):
                 last = out / "last.pt"
                 kept = f"last good checkpoint: {last}" if last.exists() else "no checkpoint was written yet"

@@ -50,12 +50,14 @@ class ZooEntry:
     description: str
     luma_only: bool = False
     arch_kwargs: tuple[tuple[str, Any], ...] = ()
-    recipe: str = "psnr"  # training recipe: "psnr" (L1) or "gan"
+    recipe: str = "psnr"  # training recipe: "psnr" (L1), "gan" or "style"
+    task: str = "sr"
+    multiple_of: int = 1
 
     def card(self) -> ModelCard:
         return ModelCard(
-            name=self.name, task="sr", arch=self.arch, arch_kwargs=dict(self.arch_kwargs),
-            scale=self.scale, luma_only=self.luma_only, description=self.description,
+            name=self.name, task=self.task, arch=self.arch, arch_kwargs=dict(self.arch_kwargs),
+            scale=self.scale, luma_only=self.luma_only, description=self.description, multiple_of=self.multiple_of,
         )
 
 
@@ -72,13 +74,34 @@ def _sr_entries() -> list[ZooEntry]:
     return out
 
 
-ZOO: dict[str, ZooEntry] = {e.name: e for e in _sr_entries()}
+# The shipped styles: zoo name suffix -> the public-domain painting they were trained on.
+STYLES = {"starry-night": "starry_night.jpg", "wave": "wave.jpg", "the-scream": "the_scream.jpg",
+          "composition-vii": "composition_vii.jpg", "shipwreck": "shipwreck.jpg", "udnie": "udnie.jpg"}
+SLIM = (("width", 0.5), ("blocks", 3))  # ~5x fewer MACs than the full TransformerNet
+
+
+def style_entry(style: str, slim: bool = False) -> ZooEntry:
+    """The zoo entry of a style model (shipped or a user's own `--name`)."""
+    kind = "slim TransformerNet (width 0.5, 3 blocks)" if slim else "TransformerNet (Johnson et al.)"
+    return ZooEntry(f"style-{style}{'-slim' if slim else ''}", "transformer", 1, f"{kind}, style {style}",
+                    arch_kwargs=SLIM if slim else (), recipe="style", task="style", multiple_of=4)
+
+
+def _style_entries() -> list[ZooEntry]:
+    return [style_entry(s, slim) for s in STYLES for slim in (False, True)]
+
+
+ZOO: dict[str, ZooEntry] = {e.name: e for e in _sr_entries() + _style_entries()}
 ALIASES = {"srgan": "srgan-x4"}
 
 
 def resolve(name: str, scale: int | None = None) -> ZooEntry:
     """A zoo name (`espcn-x3`, `srgan`), or a family name plus `scale` (`espcn`, 3)."""
     key = ALIASES.get(name.lower(), name.lower())
+    if key.startswith("style-") and key not in ZOO:  # a user's own style: style-NAME[-slim]
+        custom = key[len("style-"):]
+        slim = custom.endswith("-slim")
+        return style_entry(custom[: -len("-slim")] if slim else custom, slim)
     if scale is not None:
         family = key.rsplit("-x", 1)[0]
         scales = sorted(e.scale for e in ZOO.values() if e.name.rsplit("-x", 1)[0] == family)

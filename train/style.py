@@ -1,0 +1,152 @@
+"""Fast neural style: content crops, the perceptual-loss recipe, validation grids.
+
+The loss network is the offline EfficientNet-Lite0 (vgx.train.lossnet), features
+softmax-smoothed. Layers: content on s3 (stride 8, 40 ch: shapes survive, textures
+can change); style Gram matrices on s2..s5 (strides 4..16). The stability term compares
+outputs of the clean and a noisy copy of each content crop (Gupta et al. 2017).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from vgx.card import ModelCard
+from vgx.errors import VgxError
+from vgx.images import caption, demo_images, list_images, load_rgb, save_rgb, side_by_side
+
+from .lossnet import LossNetwork
+from .style_losses import content_loss, gram, style_loss, tv_loss
+
+CONTENT_LAYER = "s3"
+STYLE_WEIGHTS = {"s2": 1.0, "s3": 1.0, "s4": 1.0, "s5": 1.0}
+
+
+def _tensor(rgb: np.ndarray) -> Tensor:
+    return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float().div_(255.0).unsqueeze(0)
+
+
+class ContentSampler:
+    """Random square crops (flipped at random) of content images held in memory."""
+
+    def __init__(self, folders: list[str | Path], crop: int, log: Any = print) -> None:
+        self.crop = crop
+        self.images = []
+        for f in [f for d in folders for f in list_images(d)]:
+            img = load_rgb(f)
+            short = min(img.shape[:2])
+            if short < crop:  # upscale small images rather than drop them
+                s = crop / short
+                img = cv2.resize(img, (round(img.shape[1] * s) + 1, round(img.shape[0] * s) + 1), interpolation=cv2.INTER_CUBIC)
+            self.images.append(img)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def sample(self, rng: np.random.Generator, batch: int, part: slice | None = None) -> tuple[Tensor]:
+        c = self.crop
+        idx = rng.integers(0, len(self.images), size=batch)
+        u = rng.random((batch, 3))
+        keep = range(batch)[part] if part is not None else range(batch)
+        crops = []
+        for i in keep:
+            img = self.images[idx[i]]
+            y, x = int(u[i, 0] * (img.shape[0] - c + 1)), int(u[i, 1] * (img.shape[1] - c + 1))
+            crop = img[y : y + c, x : x + c]
+            crops.append(crop[:, ::-1] if u[i, 2] < 0.5 else crop)
+        arr = np.stack(crops).transpose(0, 3, 1, 2)
+        return (torch.from_numpy(np.ascontiguousarray(arr)).float().div_(255.0),)
+
+
+def load_style_image(path: str | Path, size: int) -> Tensor:
+    """The painting as 1x3xHxW in [0,1], short side `size` (grey and RGBA are converted)."""
+    img = load_rgb(path)
+    s = size / min(img.shape[:2])
+    img = cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))), interpolation=cv2.INTER_AREA)
+    return _tensor(img)
+
+
+class StyleRecipe:
+    def __init__(self, model: nn.Module, card: ModelCard, lr: float, style_image: str = "", style_size: int = 256,
+                 content_weight: float = 1.0, style_weight: float = 1e3, tv_weight: float = 1e-3,
+                 stability_weight: float = 10.0, noise_std: float = 0.04) -> None:
+        if not style_image:
+            raise VgxError("style training needs --style IMAGE (a painting)")
+        self.model, self.card = model, card
+        self.lossnet = LossNetwork()
+        self.w = {"content": content_weight, "style": style_weight, "tv": tv_weight, "stability": stability_weight}
+        self.noise_std = noise_std
+        with torch.no_grad():
+            feats = self.lossnet.features(load_style_image(style_image, style_size))
+            self.style_targets = {k: gram(feats[k]) for k in STYLE_WEIGHTS}
+        self.opt = torch.optim.Adam(model.parameters(), lr=lr)
+
+    def losses(self, content: Tensor, out: Tensor) -> dict[str, Tensor]:
+        with torch.no_grad():
+            target = self.lossnet.features(content)
+        feats = self.lossnet.features(out)
+        return {"content": content_loss(feats, target, CONTENT_LAYER),
+                "style": style_loss(feats, self.style_targets, STYLE_WEIGHTS), "tv": tv_loss(out)}
+
+    def step(self, content: Tensor) -> dict[str, Tensor]:
+        self.model.train()
+        out = self.model(content)
+        parts = self.losses(content, out)
+        if self.w["stability"] > 0:
+            noisy = self.model(content + self.noise_std * torch.randn_like(content))
+            parts["stability"] = torch.mean((noisy - out) ** 2)
+        loss = sum(self.w[k] * v for k, v in parts.items())
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return {"loss": loss.detach(), **{k: v.detach() for k, v in parts.items()}}
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.opt]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"opt": self.opt.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.opt.load_state_dict(state["opt"])
+
+
+class StyleValidator:
+    """Content | stylized for a fixed evaluation set, and the losses on it."""
+
+    def __init__(self, recipe: StyleRecipe, folder: str | None, size: int = 256) -> None:
+        self.recipe = recipe
+        imgs = [load_rgb(f) for f in list_images(folder)[:6]] if folder else list(demo_images().values())
+        self.images = [_square(i, size) for i in imgs]
+
+    @torch.no_grad()
+    def run(self, model: nn.Module, grid_path: Path | None = None) -> dict[str, float]:
+        was = model.training
+        model.eval()
+        totals: dict[str, float] = {}
+        pairs = []
+        for img in self.images:
+            x = _tensor(img)
+            y = model(x).clamp(0, 1)
+            for k, v in self.recipe.losses(x, y).items():
+                totals[k] = totals.get(k, 0.0) + float(v) / len(self.images)
+            pairs.append(side_by_side([img, (y[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)]))
+        model.train(was)
+        if grid_path is not None:
+            rows = [np.pad(p, ((0, 4), (0, 0), (0, 0)), constant_values=255) for p in pairs]
+            grid = caption(np.concatenate(rows), ["content", "stylized"], [self.images[0].shape[1]] * 2)
+            save_rgb(grid_path, grid)
+            save_rgb(grid_path.with_name("latest.png"), grid)
+        return {f"val_{k}": v for k, v in totals.items()}
+
+
+def _square(img: np.ndarray, size: int) -> np.ndarray:
+    s = size / min(img.shape[:2])
+    img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
+    y, x = (img.shape[0] - size) // 2, (img.shape[1] - size) // 2
+    return np.ascontiguousarray(img[y : y + size, x : x + size])

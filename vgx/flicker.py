@@ -1,0 +1,56 @@
+"""Temporal flicker of a video model, measured with optical flow (numpy + OpenCV).
+
+flicker ratio = mean |out_t - warp(out_{t-1})| / mean |in_t - warp(in_{t-1})|, where the
+warp follows the *input's* motion (DIS optical flow, t -> t-1) and only pixels whose
+flow is forward-backward consistent count (occlusions and frame borders are left out).
+1.0: the model changes between frames exactly as much as the scene does; a model that
+adds its own frame-to-frame changes scores above 1.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _gray(img: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
+
+
+def _warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    h, w = flow.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def consistent(back: np.ndarray, fwd: np.ndarray) -> np.ndarray:
+    """Pixels of frame t whose flow to t-1 and back returns home, and that stay in frame."""
+    h, w = back.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    x1, y1 = gx + back[..., 0], gy + back[..., 1]
+    fwd_at = cv2.remap(fwd, x1, y1, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    err = np.sum((back + fwd_at) ** 2, axis=-1)
+    mag = np.sum(back**2, axis=-1) + np.sum(fwd_at**2, axis=-1)
+    inside = (x1 >= 0) & (x1 <= w - 1) & (y1 >= 0) & (y1 <= h - 1)
+    return inside & (err < 0.01 * mag + 0.5)
+
+
+def flicker_ratio(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> float:
+    """Frames as uint8 BGR (outputs may have another size: they are resized to the input's)."""
+    if len(inputs) != len(outputs) or len(inputs) < 2:
+        raise ValueError("flicker needs as many outputs as inputs, and at least two frames")
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    h, w = inputs[0].shape[:2]
+    outs = [o if o.shape[:2] == (h, w) else cv2.resize(o, (w, h), interpolation=cv2.INTER_AREA) for o in outputs]
+    num = den = 0.0
+    for t in range(1, len(inputs)):
+        g0, g1 = _gray(inputs[t - 1]), _gray(inputs[t])
+        back = dis.calc(g1, g0, None)  # where each pixel of t was in t-1
+        mask = consistent(back, dis.calc(g0, g1, None))
+        if not mask.any():
+            continue
+        d_out = np.abs(outs[t].astype(np.float32) - _warp(outs[t - 1], back).astype(np.float32))
+        d_in = np.abs(inputs[t].astype(np.float32) - _warp(inputs[t - 1], back).astype(np.float32))
+        num += float(d_out[mask].mean())
+        den += float(d_in[mask].mean())
+    return num / den if den > 0 else float("inf")
