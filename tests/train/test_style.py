@@ -1,0 +1,122 @@
+"""Style transfer: loss terms by hand, the offline loss net, real training steps, flicker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import run_vgx
+from vgx.flicker import flicker_ratio
+from vgx.images import demo_images, save_rgb
+from vgx.train import zoo
+from vgx.train.lossnet import LossNetwork, load_efficientnet_lite0
+from vgx.train.style_losses import gram, style_loss, tv_loss
+
+
+def test_gram_by_hand() -> None:
+    f = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, 1.0]]]])  # 1 x 2 x 2 x 2
+    g = gram(f)
+    # rows: channel vectors [1,2,3,4] and [0,1,0,1]; dot products / (C*H*W = 8)
+    assert torch.allclose(g, torch.tensor([[[30.0, 6.0], [6.0, 2.0]]]) / 8)
+
+
+def test_style_and_tv_losses_by_hand() -> None:
+    f = {"a": torch.ones(2, 3, 4, 4)}
+    target = {"a": gram(torch.zeros(1, 3, 4, 4))}
+    # gram of ones: every entry 16/48 = 1/3; MSE vs zeros = 1/9
+    assert style_loss(f, target, {"a": 2.0}).item() == pytest.approx(2 / 9)
+    x = torch.zeros(1, 1, 3, 3)
+    x[0, 0, :, 2] = 1.0  # one vertical edge: horizontal diffs |0-1| in one of two columns
+    assert tv_loss(x).item() == pytest.approx(0.0 + 0.5)
+
+
+def test_the_loss_network_loads_offline_and_knows_a_cat() -> None:
+    net = load_efficientnet_lite0()
+    img = torch.from_numpy(demo_images()["chelsea"].transpose(2, 0, 1).copy()).float().div(255)[None]
+    img = torch.nn.functional.interpolate(img, size=(224, 224), mode="bilinear", antialias=True)
+    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        top = net((img - mean) / std).argmax().item()
+    assert top in (281, 282, 285)  # tabby, tiger cat, Egyptian cat
+    feats = LossNetwork().features(img)
+    assert set(feats) == {"s2", "s3", "s4", "s5"}
+    assert torch.allclose(feats["s3"].mean(1), torch.ones(1, 28, 28), atol=1e-5)  # softmax x C averages 1
+
+
+def test_slim_style_net_is_at_least_3x_cheaper() -> None:
+    from vgx.train.commands import count_macs
+
+    full = count_macs(zoo.build(zoo.resolve("style-wave").card()))
+    slim = count_macs(zoo.build(zoo.resolve("style-wave-slim").card()))
+    assert full / slim >= 3
+
+
+@pytest.fixture(scope="module")
+def style_images(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("styles")
+    art = demo_images()["coffee"]
+    paths = {"rgb": root / "art.png", "grey": root / "grey.png", "rgba": root / "rgba.png"}
+    save_rgb(paths["rgb"], art)
+    import cv2
+
+    cv2.imwrite(str(paths["grey"]), cv2.cvtColor(art, cv2.COLOR_RGB2GRAY))
+    cv2.imwrite(str(paths["rgba"]), np.dstack([art[:, :, ::-1], np.full(art.shape[:2], 200, np.uint8)]))
+    return paths
+
+
+def test_style_training_lowers_the_style_loss(image_dir: Path, style_images, tmp_path: Path) -> None:
+    r = run_vgx("train", "style", "--style", str(style_images["rgb"]), "--data", str(image_dir), "--slim",
+                "--steps", "30", "--batch-size", "2", "--patch-size", "64", "--val-every", "30", "--lr", "5e-3",
+                "--threads", "1", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "train_log.csv").open()))
+    style = [float(x["style"]) for x in rows]
+    assert np.mean(style[-5:]) < 0.8 * np.mean(style[:5])
+    card = torch.load(tmp_path / "model.pt", weights_only=True)["card"]
+    assert card["name"] == "style-art-slim" and card["task"] == "style" and card["multiple_of"] == 4
+    assert (tmp_path / "samples" / "latest.png").exists()
+
+
+@pytest.mark.parametrize("kind", ["grey", "rgba"])
+def test_grey_and_rgba_style_images_are_converted(image_dir: Path, style_images, tmp_path: Path, kind: str) -> None:
+    r = run_vgx("train", "style", "--style", str(style_images[kind]), "--data", str(image_dir), "--slim",
+                "--steps", "1", "--batch-size", "1", "--patch-size", "64", "--threads", "1", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+
+
+def test_bad_style_inputs(image_dir: Path, style_images, tmp_path: Path) -> None:
+    def err(*args: str) -> str:
+        r = run_vgx("train", "style", *args, "--steps", "1", "--out", str(tmp_path / "o"))
+        assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+        return r.stderr
+
+    assert "needs --style" in err("--data", str(image_dir))
+    assert "cannot read image" in err("--style", str(tmp_path / "missing.jpg"), "--data", str(image_dir))
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not an image")
+    assert "not a readable image" in err("--style", str(bad), "--data", str(image_dir))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no images" in err("--style", str(style_images["rgb"]), "--data", str(empty))
+
+
+def _pan(n: int = 6) -> list[np.ndarray]:
+    img = demo_images()["astronaut"][:, :, ::-1]
+    return [np.ascontiguousarray(img[100:228, 40 + 3 * i : 40 + 3 * i + 160]) for i in range(n)]
+
+
+def test_flicker_of_the_identity_style_is_one() -> None:
+    frames = _pan()
+    assert flicker_ratio(frames, frames) == pytest.approx(1.0)
+
+
+def test_flicker_rises_with_per_frame_noise() -> None:
+    frames = _pan()
+    rng = np.random.default_rng(0)
+    noisy = [np.clip(f.astype(int) + rng.integers(-6, 7, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    assert flicker_ratio(frames, noisy) > 1.5
