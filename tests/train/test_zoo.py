@@ -15,13 +15,14 @@ from vgx.train.loading import load_model
 
 
 @pytest.mark.parametrize("name", list(zoo.ZOO))
-def test_zoo_model_upscales_rgb(name: str) -> None:
+def test_zoo_model_maps_rgb_to_rgb(name: str) -> None:
     card = zoo.resolve(name).card()
     model = zoo.build(card).eval()
     with torch.no_grad():
         y = model(torch.rand(1, 3, 12, 16))
     assert y.shape == (1, 3, 12 * card.scale, 16 * card.scale)
-    assert card.task == "sr" and card.channels == 3 and card.color_order == "RGB"
+    assert card.task in ("sr", "style") and card.channels == 3 and card.color_order == "RGB"
+    assert 12 % card.multiple_of == 0 and 16 % card.multiple_of == 0
 
 
 def test_aliases_and_family_scale() -> None:
