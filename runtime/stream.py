@@ -18,7 +18,7 @@ from .sinks import open_sink
 from .sources import open_source
 from .switcher import ModelSwitcher
 
-DEFAULT_MODELS = {"sr": "espcn-x{scale}"}
+DEFAULT_MODELS = {"sr": "espcn-x{scale}", "style": "style-{style}"}
 DEFAULT_OUTPUT = "vgx-out/stream.mp4"
 
 
@@ -28,6 +28,8 @@ class StreamRequest:
     task: str = "sr"
     model: str | None = None
     scale: int = 2
+    style: str = "starry-night"  # with task style; a comma list switches with the display's m key
+    slim: bool = False
     precision: str = "fp32"
     backend: str = "auto"
     size: tuple[int, int] | None = None
@@ -48,7 +50,10 @@ def model_for(req: StreamRequest) -> str:
     if req.model:
         return req.model
     if req.task not in DEFAULT_MODELS:
-        raise VgxError(f"--task {req.task} has no shipped models yet; pass --model NAME|DIR (sr works today)")
+        raise VgxError(f"--task {req.task} has no shipped models yet; pass --model NAME|DIR (sr and style work today)")
+    if req.task == "style":
+        suffix = "-slim" if req.slim else ""
+        return ",".join(DEFAULT_MODELS["style"].format(style=s.strip()) + suffix for s in req.style.split(","))
     return DEFAULT_MODELS[req.task].format(scale=req.scale)
 
 

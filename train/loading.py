@@ -22,7 +22,9 @@ def load_model(name_or_path: str) -> tuple[nn.Module, ModelCard]:
         entry = zoo.resolve(name_or_path)
         shipped = zoo.shipped_weights(entry.name)
         if shipped is None:
-            raise VgxError(f"{entry.name} has no shipped weights yet; train them: vgx train {entry.name} --data DIR")
+            how = (f"vgx train {entry.name} --style PAINTING --data DIR" if entry.task == "style"
+                   else f"vgx train {entry.name} --data DIR")
+            raise VgxError(f"{entry.name} has no shipped weights yet; train them: {how}")
         payload = checkpoint.load(shipped)
         source = f"shipped weights of {entry.name}"
     card = checkpoint.card_of(payload)

@@ -200,6 +200,8 @@ def stream(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="zoo name or artifact folder; a comma list "
                                         "switches with the display's m key"),
     scale: int = typer.Option(2, help="SR scale when --model is not given"),
+    style: str = typer.Option("starry-night", help="--task style: the style (comma list: switch with key m)"),
+    slim: bool = typer.Option(False, "--slim", help="--task style: the slim edge variant"),
     precision: str = typer.Option("fp32", help="fp32 | fp16 | int8"),
     backend: str = typer.Option("auto", help="auto | ort | trt | torch | ort-cpu | ort-cuda | ort-trt"),
     size: Optional[str] = typer.Option(None, "--size", "--input-size", help="input size WxH (cameras, demo)"),
@@ -224,6 +226,7 @@ def stream(
         raise VgxError("give --camera or --input, not both")
     req = StreamRequest(
         input=f"camera://{camera}" if camera is not None else (input or "demo://"), task=task, model=model, scale=scale,
+        style=style, slim=slim,
         precision=precision, backend=backend, size=parse_size(size) if size else None, input_fps=input_fps,
         outputs=list(output), policy=policy, batch=batch, side_by_side=side_by_side, hud=hud, bind=bind,
         frames=frames, threads=threads, stats_json=stats_json, tile=tile,

@@ -165,7 +165,8 @@ def test_stream_bad_arguments(espcn_artifact: Path, tmp_path: Path) -> None:
                                    "--output", f"http://127.0.0.1:{port}"))
         assert "in use" in line
     assert "--policy" in _error_line(run_vgx("stream", "--model", str(espcn_artifact), "--policy", "fast"))
-    assert "has no shipped models yet" in _error_line(run_vgx("stream", "--task", "style"))
+    assert "has no shipped models yet" in _error_line(run_vgx("stream", "--task", "generate"))
+    assert "unknown model" in _error_line(run_vgx("stream", "--task", "sr", "--scale", "5", "--frames", "1"))
 
 
 def test_null_sink_and_hud(espcn_artifact: Path) -> None:
