@@ -124,7 +124,7 @@ def models(markdown: bool = typer.Option(False, "--markdown", help="print the RE
 @friendly
 def upscale(
     inputs: List[Path] = typer.Argument(None, help="images to upscale (default: built-in demo images)"),
-    model: str = typer.Option("espcn-x2", "--model", "-m", help="zoo name or checkpoint path"),
+    model: str = typer.Option("compact-x2", "--model", "-m", help="zoo name or checkpoint path"),
     out: Path = typer.Option(Path("vgx-out"), help="folder for NAME_sr.png and NAME_compare.png"),
 ) -> None:
     """Upscale images with a SR model; writes the result and a before/after (bicubic | model) PNG."""
