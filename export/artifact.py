@@ -74,7 +74,10 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
 
     t = time.perf_counter()
     fp32_path = tmp / "model.fp32.onnx"
-    proto = export_fp32(model, card, fp32_path)
+    # the deployable form of the same function (e.g. FSRCNN's deconv as a sub-pixel conv);
+    # verified below against the trained module itself
+    deploy = model.for_export() if hasattr(model, "for_export") else model
+    proto = export_fp32(deploy, card, fp32_path)
     with torch.no_grad():
         torch_out = [model(torch.from_numpy(x)).numpy() for x in inputs]
     fp32_out = _outputs(fp32_path, inputs)
@@ -133,7 +136,7 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
 
     return {
         "card": card.to_dict(), "source": opts.source or card.name, "opset": OPSET,
-        "macs_per_input_pixel": _macs_per_pixel(model, card), "exporter": f"torch.onnx (dynamo) {torch.__version__}",
+        "macs_per_input_pixel": _macs_per_pixel(deploy, card), "exporter": f"torch.onnx (dynamo) {torch.__version__}",
         **io_spec(proto), "precisions": precisions, "engines": engines, "files": {},
         "build_env": environment_report(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -50,6 +50,17 @@ class LumaSR(nn.Module):
         self.register_buffer("to_rgb", _as_conv(inv), persistent=False)
         self.register_buffer("rgb_bias", torch.tensor(-inv @ _YCC_OFFSET, dtype=torch.float32), persistent=False)
 
+    def for_export(self) -> LumaSR:
+        """The same function in the form runtimes run fastest (see each net's for_export)."""
+        if not hasattr(self.net, "for_export"):
+            return self
+        import copy
+
+        twin = copy.copy(self)
+        twin._modules = dict(self._modules)
+        twin._modules["net"] = self.net.for_export()
+        return twin
+
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         ycc = F.conv2d(rgb, self.to_ycc, self.ycc_bias)
         up = F.interpolate(ycc, scale_factor=self.scale, mode="bicubic", align_corners=False)
