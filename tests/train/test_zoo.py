@@ -84,3 +84,14 @@ def test_checkpoint_of_another_model_is_refused(tmp_path) -> None:
     payload = checkpoint.load(path)
     with pytest.raises(VgxError, match="does not fit"):
         checkpoint.load_weights(zoo.build(zoo.resolve("fsrcnn-x2").card()), payload)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_deconv_rewrite_is_the_same_function(scale: int) -> None:
+    from vgx.train.models.fsrcnn import subpixel_from_deconv
+
+    torch.manual_seed(scale)
+    deconv = torch.nn.ConvTranspose2d(7, 2, 9, stride=scale, padding=4, output_padding=scale - 1)
+    x = torch.randn(2, 7, 11, 13)
+    with torch.no_grad():
+        torch.testing.assert_close(subpixel_from_deconv(deconv)(x), deconv(x), rtol=1e-5, atol=1e-5)
