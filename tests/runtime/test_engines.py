@@ -1,0 +1,41 @@
+"""Engines are bound to a TensorRT version and a GPU: the runtime says which and how to rebuild."""
+
+from __future__ import annotations
+
+import pytest
+
+from vgx.environment import engine_tag
+from vgx.errors import VgxError
+from vgx.runtime import engines
+
+
+def _entry(trt: str = "10.3.0", cc: str = "8.7", vc: bool = False) -> dict:
+    return {"file": f"model.{engine_tag('fp16', trt, cc)}.engine", "precision": "fp16", "tensorrt": trt,
+            "compute_capability": cc, "version_compatible": vc}
+
+
+def test_engine_tag_names_precision_version_and_gpu() -> None:
+    assert engine_tag("fp16", "10.3.0.30", "8.7") == "fp16.trt10.3.sm87"
+
+
+def test_compatibility_rules() -> None:
+    assert engines.compatible(_entry(), "10.3.0", "8.7") is None
+    assert engines.compatible(_entry(), "10.3.1", "8.7") is None  # same major.minor
+    assert "sm87" in engines.compatible(_entry(), "10.3.0", "9.0")  # another GPU
+    assert "TensorRT 10.13" in engines.compatible(_entry(), "10.13.0", "8.7")  # another TensorRT
+    assert engines.compatible(_entry(vc=True), "10.13.0", "8.7") is None  # version-compatible: newer 10.x runs it
+    assert engines.compatible(_entry(vc=True), "11.0.0", "8.7") is not None
+
+
+def test_pick_engine_explains_how_to_rebuild(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(engines, "tensorrt_version", lambda: "10.13.0")
+    monkeypatch.setattr(engines, "gpu_compute_capability", lambda: "9.0")
+    manifest = {"card": {"name": "espcn-x2"}, "engines": {"e": _entry()}, "files": {}}
+    with pytest.raises(VgxError, match=r"built for TensorRT 10.3.0 on sm87.*vgx export espcn-x2 --fp16 --engine"):
+        engines.pick_engine(tmp_path, manifest, "fp16")
+
+
+def test_no_tensorrt_is_a_clear_error(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(engines, "tensorrt_version", lambda: None)
+    with pytest.raises(VgxError, match="pip install 'vgx\\[trt\\]'"):
+        engines.pick_engine(tmp_path, {"card": {"name": "x"}, "engines": {}}, "fp32")
