@@ -84,6 +84,14 @@ def _make_recipe(entry: zoo.ZooEntry, model: torch.nn.Module, card, cfg: TrainCo
         from .style import StyleRecipe
 
         return StyleRecipe(model, card, cfg.lr, **cfg.extra)
+    if entry.recipe == "dcgan":
+        from .generative import DCGANRecipe
+
+        return DCGANRecipe(model, card, cfg.lr, wrap=dist.wrap, **cfg.extra)
+    if entry.recipe == "vae":
+        from .generative import VAERecipe
+
+        return VAERecipe(model, card, cfg.lr, **cfg.extra)
     return PSNRRecipe(model, card, cfg.lr)
 
 
@@ -92,6 +100,10 @@ def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log):
         from .style import ContentSampler
 
         return ContentSampler(cfg.data, cfg.patch_size, log=log)
+    if entry.task == "generate":
+        from .generative import FaceSampler
+
+        return FaceSampler(cfg.data, log=log)
     return PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log)
 
 
@@ -100,6 +112,10 @@ def _make_validator(entry: zoo.ZooEntry, card, cfg: TrainConfig, recipe):
         from .style import StyleValidator
 
         return StyleValidator(recipe, cfg.val)
+    if entry.task == "generate":
+        from .generative import GenValidator
+
+        return GenValidator(card, cfg.val or (cfg.data[0] if cfg.data else None), log=console.log)
     return Validator(card, cfg.val)
 
 
@@ -183,7 +199,8 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
         return out / "last.pt"
     if dist.main:
         card.train_steps = step
-        card.quality.update({k: round(v, 3) for k, v in metrics.items() if k.startswith("val_")})
+        # plain floats: numpy scalars would make the checkpoint fail weights-only loading
+        card.quality.update({k: round(float(v), 3) for k, v in metrics.items() if k.startswith("val_")})
         checkpoint.save(final, card, model)
         log(f"wrote {final} (weights only) and {out / 'last.pt'} (resumable)")
     return final

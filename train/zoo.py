@@ -17,10 +17,12 @@ from vgx.errors import VgxError
 
 from .models.color import LumaSR
 from .models.compact import CompactSR
+from .models.dcgan import Generator
 from .models.espcn import ESPCN
 from .models.fsrcnn import FSRCNN
 from .models.srresnet import SRResNet
 from .models.transformer_net import TransformerNet
+from .models.vae import ConvVAE
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
@@ -39,6 +41,8 @@ ARCHS: dict[str, Callable[..., nn.Module]] = {
     "compact": CompactSR,
     "srresnet": SRResNet,
     "transformer": TransformerNet,
+    "dcgan": Generator,
+    "vae": ConvVAE,
 }
 
 
@@ -91,8 +95,17 @@ def _style_entries() -> list[ZooEntry]:
     return [style_entry(s, slim) for s in STYLES for slim in (False, True)]
 
 
-ZOO: dict[str, ZooEntry] = {e.name: e for e in _sr_entries() + _style_entries()}
-ALIASES = {"srgan": "srgan-x4"}
+def _generator_entries() -> list[ZooEntry]:
+    return [
+        ZooEntry("dcgan-faces", "dcgan", 1, "DCGAN 64x64 faces (hinge loss, spectral-norm critic)",
+                 arch_kwargs=(("latent_dim", 100),), recipe="dcgan", task="generate"),
+        ZooEntry("vae-faces", "vae", 1, "convolutional VAE 64x64 faces", arch_kwargs=(("latent_dim", 64),),
+                 recipe="vae", task="generate"),
+    ]
+
+
+ZOO: dict[str, ZooEntry] = {e.name: e for e in _sr_entries() + _style_entries() + _generator_entries()}
+ALIASES = {"srgan": "srgan-x4", "dcgan": "dcgan-faces", "vae": "vae-faces"}
 
 
 def resolve(name: str, scale: int | None = None) -> ZooEntry:

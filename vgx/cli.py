@@ -267,6 +267,23 @@ def bench(
         typer.echo(f"wrote {path}", err=True)
 
 
+@app.command()
+@friendly
+def generate(
+    model: str = typer.Argument(..., help="dcgan-faces, vae-faces, or a checkpoint"),
+    n: int = typer.Option(64, "--n", help="samples"),
+    seed: int = typer.Option(0, help="latent seed"),
+    out: Path = typer.Option(Path("vgx-out/samples.png"), help="grid .png, a folder (one PNG each), or .mp4/.gif walk"),
+    interpolate: bool = typer.Option(False, "--interpolate", help="a looping latent walk (slerp) instead of samples"),
+    steps: int = typer.Option(24, help="frames between walk keyframes"),
+) -> None:
+    """Sample faces from a generator: a grid, one PNG per sample, or a latent walk video."""
+    from vgx.train.generate import generate_command
+
+    path = generate_command(model, n, seed, out, interpolate, steps)
+    typer.echo(f"wrote {path}", err=True)
+
+
 def main() -> None:
     app()
 

@@ -25,7 +25,7 @@ def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0, shave: int = 0) -> f
         raise ValueError(f"psnr: shapes differ {a.shape} vs {b.shape}")
     diff = _shave(a.astype(np.float64), shave) - _shave(b.astype(np.float64), shave)
     mse = float(np.mean(diff * diff))
-    return float("inf") if mse == 0 else 10.0 * np.log10(peak * peak / mse)
+    return float("inf") if mse == 0 else float(10.0 * np.log10(peak * peak / mse))
 
 
 def psnr_y(sr: np.ndarray, hr: np.ndarray, shave: int = 0) -> float:

@@ -1,0 +1,91 @@
+"""Face generators: shapes, the VAE's maths, real training steps, and vgx generate."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import run_vgx
+from vgx.images import demo_images, load_rgb, save_rgb
+from vgx.train import zoo
+from vgx.train.generate import slerp
+from vgx.train.models.vae import ConvVAE, kl_divergence
+
+
+def test_generators_map_latents_to_64px_rgb() -> None:
+    for name in ("dcgan-faces", "vae-faces"):
+        card = zoo.resolve(name).card()
+        g = zoo.build(card).eval()
+        with torch.no_grad():
+            y = g(torch.randn(3, card.arch_kwargs["latent_dim"]))
+        assert y.shape == (3, 3, 64, 64) and y.min() >= 0 and y.max() <= 1 and card.task == "generate"
+
+
+def test_reparameterisation_has_the_posterior_moments() -> None:
+    torch.manual_seed(0)
+    mu, logvar = torch.full((20000, 2), 1.5), torch.full((20000, 2), np.log(0.25))
+    z = ConvVAE.reparameterize(mu, logvar)
+    assert z.mean().item() == pytest.approx(1.5, abs=0.02) and z.std().item() == pytest.approx(0.5, abs=0.02)
+
+
+def test_kl_against_the_closed_form() -> None:
+    mu, logvar = torch.tensor([[1.0, -2.0]]), torch.tensor([[0.0, np.log(4.0)]])
+    # KL(N(mu, s^2) || N(0,1)) = 0.5 * (s^2 + mu^2 - 1 - ln s^2) per dim
+    expected = 0.5 * (1 + 1 - 1 - 0) + 0.5 * (4 + 4 - 1 - np.log(4.0))
+    assert kl_divergence(mu, logvar).item() == pytest.approx(expected, rel=1e-6)
+    assert kl_divergence(torch.zeros(1, 5), torch.zeros(1, 5)).item() == 0
+
+
+def test_slerp_endpoints_and_norm() -> None:
+    a, b = torch.randn(100), torch.randn(100)
+    assert torch.allclose(slerp(a, b, 0.0), a, atol=1e-5) and torch.allclose(slerp(a, b, 1.0), b, atol=1e-5)
+    mid = slerp(a, b, 0.5)
+    assert mid.norm() > 0.9 * min(a.norm(), b.norm())  # no shrinking towards the origin, unlike lerp
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory) -> Path:
+    """20 face-like crops of two sizes (the loader resizes; mismatched sizes must not crash)."""
+    root = tmp_path_factory.mktemp("faces")
+    img = demo_images()["astronaut"]
+    for i in range(20):
+        h, w = (112, 92) if i % 2 else (80, 80)
+        save_rgb(root / f"f{i:02d}.png", cv2.cvtColor(cv2.cvtColor(img[40 + i : 40 + i + h, 180 : 180 + w],
+                                                                    cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB))
+    return root
+
+
+@pytest.mark.parametrize("model", ["dcgan", "vae"])
+def test_training_steps_are_finite_and_move(faces: Path, tmp_path: Path, model: str) -> None:
+    r = run_vgx("train", model, "--data", str(faces), "--steps", "6", "--batch-size", "8", "--val-every", "3",
+                "--threads", "1", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader((tmp_path / "train_log.csv").open()))
+    losses = [float(x["loss"]) for x in rows]
+    assert all(np.isfinite(losses)) and len(set(losses)) > 1
+    assert (tmp_path / "samples" / "latest.png").exists()
+    ckpt = str(tmp_path / "model.pt")
+    g = run_vgx("generate", ckpt, "--n", "6", "--out", str(tmp_path / "grid.png"))
+    assert g.returncode == 0, g.stderr
+    assert load_rgb(tmp_path / "grid.png").shape[0] == 64 + 2
+    w = run_vgx("generate", ckpt, "--interpolate", "--steps", "3", "--out", str(tmp_path / "walk.mp4"))
+    assert w.returncode == 0, w.stderr
+    cap = cv2.VideoCapture(str(tmp_path / "walk.mp4"))
+    assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == 12  # 4 keyframe segments x 3 steps
+
+
+def test_too_few_images_is_a_clear_error(tmp_path: Path) -> None:
+    for i in range(3):
+        save_rgb(tmp_path / f"{i}.png", demo_images()["chelsea"])
+    r = run_vgx("train", "dcgan", "--data", str(tmp_path), "--steps", "1", "--out", str(tmp_path / "o"))
+    assert r.returncode != 0 and "at least 16" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_generate_refuses_a_sr_model(tmp_path: Path) -> None:
+    r = run_vgx("generate", "espcn-x3", "--out", str(tmp_path / "x.png"))
+    assert r.returncode != 0 and "needs dcgan-faces" in r.stderr

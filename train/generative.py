@@ -1,0 +1,181 @@
+"""Face generators: the data, the DCGAN and VAE recipes, and what validation watches.
+
+DCGAN: hinge loss with a spectrally normalised critic (see models/dcgan.py). VAE:
+reconstruction (sum of squared errors per image) + beta * KL, beta warmed up linearly
+over `kl_warmup` steps so the decoder learns to use the latent before it is squeezed.
+Validation writes a fixed-noise sample grid and tracks sample diversity: a fall below
+half its best value is logged as likely mode collapse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from vgx.card import ModelCard
+from vgx.errors import VgxError
+from vgx.images import list_images, load_rgb, save_rgb
+from vgx.metrics import psnr
+
+from .models.dcgan import Critic
+from .models.vae import ConvVAE, kl_divergence
+
+SIZE = 64
+MIN_IMAGES = 16
+
+
+def face_crop(rgb: np.ndarray, size: int = SIZE) -> np.ndarray:
+    """Centre square crop resized to size x size (any input size works)."""
+    h, w = rgb.shape[:2]
+    s = min(h, w)
+    y, x = (h - s) // 2, (w - s) // 2
+    return cv2.resize(rgb[y : y + s, x : x + s], (size, size), interpolation=cv2.INTER_AREA)
+
+
+class FaceSampler:
+    """All images in memory at 64x64 (greyscale becomes 3 equal channels); random flips."""
+
+    def __init__(self, folders: list[str | Path], log: Callable[..., Any] = print) -> None:
+        files = [f for d in folders for f in list_images(d)]
+        if len(files) < MIN_IMAGES:
+            raise VgxError(f"{len(files)} image(s) in {', '.join(map(str, folders))}: a generator needs at least "
+                           f"{MIN_IMAGES} (hundreds for good results)")
+        self.images = np.stack([face_crop(load_rgb(f)) for f in files])
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def sample(self, rng: np.random.Generator, batch: int, part: slice | None = None) -> tuple[Tensor]:
+        idx = rng.integers(0, len(self.images), size=batch)
+        flip = rng.random(batch) < 0.5
+        keep = range(batch)[part] if part is not None else range(batch)
+        imgs = np.stack([self.images[idx[i]][:, ::-1] if flip[i] else self.images[idx[i]] for i in keep])
+        return (torch.from_numpy(np.ascontiguousarray(imgs.transpose(0, 3, 1, 2))).float().div_(255.0),)
+
+
+class DCGANRecipe:
+    def __init__(self, model: nn.Module, card: ModelCard, lr: float, wrap: Callable[[nn.Module], nn.Module] = lambda m: m,
+                 critic_width: int = 32) -> None:
+        self.model, self.card = model, card
+        self.latent_dim = card.arch_kwargs.get("latent_dim", 100)
+        self.critic = wrap(Critic(critic_width))
+        self.opt_g = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.0, 0.9))
+        self.opt_d = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=(0.0, 0.9))
+
+    def step(self, real: Tensor) -> dict[str, Tensor]:
+        self.model.train()
+        n = real.shape[0]
+        fake = self.model(torch.randn(n, self.latent_dim))
+        loss_d = F.relu(1.0 - self.critic(real)).mean() + F.relu(1.0 + self.critic(fake.detach())).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        loss_g = -self.critic(fake).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        return {"loss": loss_g.detach(), "loss_d": loss_d.detach()}
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.opt_g, self.opt_d]
+
+    def state_dict(self) -> dict[str, Any]:
+        critic = self.critic.module if hasattr(self.critic, "module") else self.critic
+        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "critic": critic.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        critic = self.critic.module if hasattr(self.critic, "module") else self.critic
+        critic.load_state_dict(state["critic"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+
+
+class VAERecipe:
+    def __init__(self, model: nn.Module, card: ModelCard, lr: float, beta: float = 1.0, kl_warmup: int = 1000) -> None:
+        self.model, self.card = model, card
+        self.beta, self.kl_warmup = beta, kl_warmup
+        self.steps = 0
+        self.opt = torch.optim.Adam(model.parameters(), lr=lr)
+
+    def step(self, x: Tensor) -> dict[str, Tensor]:
+        vae: ConvVAE = self.model.module if hasattr(self.model, "module") else self.model  # type: ignore[assignment]
+        vae.train()
+        mu, logvar = vae.encode(x)
+        recon = vae.decode(vae.reparameterize(mu, logvar))
+        rec = F.mse_loss(recon, x, reduction="sum") / x.shape[0]
+        kl = kl_divergence(mu, logvar)
+        beta = self.beta * min(1.0, (self.steps + 1) / max(1, self.kl_warmup))
+        loss = rec + beta * kl
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.steps += 1
+        return {"loss": loss.detach(), "recon": rec.detach(), "kl": kl.detach(), "beta": torch.tensor(beta)}
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.opt]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"opt": self.opt.state_dict(), "steps": self.steps}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.opt.load_state_dict(state["opt"])
+        self.steps = int(state["steps"])
+
+
+def diversity(samples: Tensor) -> float:
+    """Mean pairwise L2 distance between samples (falls when the generator collapses)."""
+    flat = samples.reshape(samples.shape[0], -1)
+    return float(torch.pdist(flat).mean())
+
+
+def grid(images: Tensor, cols: int = 8) -> np.ndarray:
+    """N x 3 x H x W in [0,1] -> one uint8 RGB grid with 2px white gaps."""
+    n, _, h, w = images.shape
+    rows = (n + cols - 1) // cols
+    out = np.full((rows * (h + 2), cols * (w + 2), 3), 255, np.uint8)
+    arr = (images.clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[r * (h + 2) : r * (h + 2) + h, c * (w + 2) : c * (w + 2) + w] = arr[i]
+    return out
+
+
+class GenValidator:
+    """Fixed-noise samples as a grid; diversity; for the VAE, reconstruction PSNR on held-out faces."""
+
+    def __init__(self, card: ModelCard, folder: str | None, log: Callable[..., Any] = print, n: int = 32) -> None:
+        self.latent_dim = card.arch_kwargs.get("latent_dim", 100 if card.arch == "dcgan" else 64)
+        self.noise = torch.randn(n, self.latent_dim, generator=torch.Generator().manual_seed(1234))
+        self.held_out = None
+        if folder and card.arch == "vae":
+            faces = [face_crop(load_rgb(f)) for f in list_images(folder)[:32]]
+            self.held_out = torch.from_numpy(np.stack(faces).transpose(0, 3, 1, 2).copy()).float() / 255
+        self.best = 0.0
+        self.log = log
+
+    @torch.no_grad()
+    def run(self, model: nn.Module, grid_path: Path | None = None) -> dict[str, float]:
+        was = model.training
+        model.eval()
+        samples = model(self.noise)
+        out = {"val_diversity": diversity(samples)}
+        self.best = max(self.best, out["val_diversity"])
+        if out["val_diversity"] < 0.5 * self.best:
+            self.log(f"warning: sample diversity fell to {out['val_diversity']:.2f} from {self.best:.2f}: "
+                     "likely mode collapse (lower --lr, or resume from an earlier checkpoint)")
+        if self.held_out is not None and isinstance(model, ConvVAE):
+            mu, _ = model.encode(self.held_out)
+            recon = model.decode(mu)
+            out["val_recon_psnr"] = psnr(recon.numpy(), self.held_out.numpy(), peak=1.0)
+        model.train(was)
+        if grid_path is not None:
+            save_rgb(grid_path, grid(samples))
+            save_rgb(grid_path.with_name("latest.png"), grid(samples))
+        return out
