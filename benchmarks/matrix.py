@@ -100,7 +100,12 @@ def run_case(folder: Path, manifest: dict[str, Any], case: Case, reference: np.n
     from vgx.runtime.runner import infer_one
 
     card = ModelCard.from_dict(manifest["card"])
-    x = frame_input(case.size, max(1, card.multiple_of))
+    if card.task == "generate":
+        from vgx.samples import latent_inputs
+
+        x = latent_inputs(card, 1, seed=0)[0]
+    else:
+        x = frame_input(case.size, max(1, card.multiple_of))
     try:
         t = time.perf_counter()
         runner, path = _runner(folder, manifest, case.backend, case.precision)
@@ -116,7 +121,9 @@ def run_case(folder: Path, manifest: dict[str, Any], case: Case, reference: np.n
         return case, None
     case.latency_ms = summarize(times)
     case.fps = round(1000.0 / case.latency_ms["mean"], 3)
-    case.gmacs = round(manifest.get("macs_per_input_pixel", 0.0) * x.shape[2] * x.shape[3] / 1e9, 3)
+    per_input = (manifest.get("macs_per_sample", 0.0) if card.task == "generate"
+                 else manifest.get("macs_per_input_pixel", 0.0) * x.shape[2] * x.shape[3])
+    case.gmacs = round(per_input * x.shape[0] / 1e9, 3)
     case.gflops = round(2 * case.gmacs / (case.latency_ms["p50"] / 1000.0), 2)
     if peak_gflops and case.backend in ("torch", "torch-cl", "ort-cpu"):
         case.peak_fraction = round(case.gflops / peak_gflops, 3)

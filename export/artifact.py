@@ -115,7 +115,7 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
         log(f"int8  PSNR vs fp32 {fig['psnr']:.1f} dB, {len(quant['float_nodes'])} node(s) kept in float, "
             f"{status}  ({precisions['int8']['seconds']} s)")
 
-    for precision, info in precisions.items():  # uint8 frame-I/O twin of every precision
+    for precision, info in precisions.items() if card.task != "generate" else []:  # uint8 frame-I/O twins
         src = tmp / info["file"]
         twin = tmp / src.name.replace(".onnx", ".frames.onnx")
         add_frame_io(src, twin)
@@ -136,20 +136,23 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
 
     return {
         "card": card.to_dict(), "source": opts.source or card.name, "opset": OPSET,
-        "macs_per_input_pixel": _macs_per_pixel(deploy, card), "exporter": f"torch.onnx (dynamo) {torch.__version__}",
+        **_macs(deploy, card), "exporter": f"torch.onnx (dynamo) {torch.__version__}",
         **io_spec(proto), "precisions": precisions, "engines": engines, "files": {},
         "build_env": environment_report(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 
-def _macs_per_pixel(model: torch.nn.Module, card: ModelCard) -> float:
-    """Multiply-accumulates per input pixel (exact for these fully convolutional nets)."""
+def _macs(model: torch.nn.Module, card: ModelCard) -> dict[str, float]:
+    """Multiply-accumulates per input pixel (exact for these fully convolutional nets), or
+    per sample for generators (a latent in)."""
     import copy
 
     from vgx.train.commands import count_macs
 
+    if card.task == "generate":
+        return {"macs_per_sample": float(count_macs(copy.deepcopy(model), latent_dim=card.arch_kwargs.get("latent_dim")))}
     side = 16 * max(1, card.multiple_of)
-    return count_macs(copy.deepcopy(model), side, side) / (side * side)
+    return {"macs_per_input_pixel": count_macs(copy.deepcopy(model), side, side) / (side * side)}
 
 
 def _outputs(path: Path, inputs: list[np.ndarray], optimize: bool = True) -> list[np.ndarray]:

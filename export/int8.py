@@ -28,7 +28,7 @@ from vgx.errors import VgxError
 from vgx.images import downscale, mod_crop, to_nchw, to_rgb_uint8
 from vgx.metrics import agreement, psnr_y
 from vgx.runtime.ort_runner import make_session
-from vgx.samples import HELD_OUT, builtin, calibration_images, crops, input_size
+from vgx.samples import HELD_OUT, builtin, calibration_images, crops, input_size, latent_inputs
 
 METHODS = ("minmax", "entropy", "percentile")
 TARGETS = ("gpu", "cpu")
@@ -86,7 +86,10 @@ def quantize_int8(fp32_path: Path, out_path: Path, card: ModelCard, cfg: Int8Con
 
     budget = cfg.budget if cfg.budget is not None else DEFAULT_BUDGET[card.task]
     side = 64 if card.task == "sr" else 128
-    calib = [to_nchw(c) for c in calibration_images(cfg.calib_dir, cfg.count, input_size(card, side))]
+    if card.task == "generate":  # calibrate on the latent distribution the generator samples from
+        calib = latent_inputs(card, cfg.count, seed=3)
+    else:
+        calib = [to_nchw(c) for c in calibration_images(cfg.calib_dir, cfg.count, input_size(card, side))]
     judge = _QualityJudge(fp32_path, card, cfg.target)
     with tempfile.TemporaryDirectory(prefix="vgx-int8-") as tmp:
         pre = Path(tmp) / "pre.onnx"
@@ -174,7 +177,8 @@ class _QualityJudge:
             self.ref = float(np.mean([psnr_y(to_rgb_uint8(_run(self.fp32, x)), h) for x, h in self.pairs]))
         else:
             self.figure_name = "psnr_vs_fp32_db"
-            self.inputs = [to_nchw(c) for c in crops(images, input_size(card, 128), 3, seed=5)]
+            self.inputs = (latent_inputs(card, 3, seed=5) if card.task == "generate"
+                           else [to_nchw(c) for c in crops(images, input_size(card, 128), 3, seed=5)])
             self.refs = [_run(self.fp32, x) for x in self.inputs]
 
     def measure(self, int8_path: Path) -> float:

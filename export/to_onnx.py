@@ -30,17 +30,22 @@ def export_fp32(model: nn.Module, card: ModelCard, path: Path) -> onnx.ModelProt
     """Write `path` and return the checked, shape-inferred model."""
     m = max(1, card.multiple_of)
     batch = torch.export.Dim("batch", min=1, max=256)
+    if card.task == "generate":  # a latent vector in, an image out: only the batch is dynamic
+        return _export(model, card, path, torch.randn(2, card.arch_kwargs.get("latent_dim", 100)), {0: batch})
     if m == 1:
         h, w = torch.export.Dim("height", min=4, max=MAX_SIDE), torch.export.Dim("width", min=4, max=MAX_SIDE)
     else:  # H and W must stay multiples of multiple_of
         h = m * torch.export.Dim("height_blocks", min=1, max=MAX_SIDE // m)
         w = m * torch.export.Dim("width_blocks", min=1, max=MAX_SIDE // m)
-    example = torch.rand(2, 3, 16 * m, 20 * m)
+    return _export(model, card, path, torch.rand(2, 3, 16 * m, 20 * m), {0: batch, 2: h, 3: w})
+
+
+def _export(model: nn.Module, card: ModelCard, path: Path, example: torch.Tensor, dims: dict) -> onnx.ModelProto:
     model = model.eval()
     with quiet(), torch.no_grad():
         program = torch.onnx.export(
             model, (example,), input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
-            dynamic_shapes={next(iter(_forward_args(model))): {0: batch, 2: h, 3: w}}, dynamo=True,
+            dynamic_shapes={next(iter(_forward_args(model))): dims}, dynamo=True,
             external_data=False, verbose=False,
         )
     if program is None:
@@ -69,7 +74,7 @@ def _name_dynamic_axes(proto: onnx.ModelProto) -> None:
                          (proto.graph.output[0], ("batch", "out_height", "out_width"))):
         dims = value.type.tensor_type.shape.dim
         for i, name in zip((0, 2, 3), names):
-            if not dims[i].HasField("dim_value"):
+            if i < len(dims) and not dims[i].HasField("dim_value"):
                 dims[i].dim_param = name
 
 

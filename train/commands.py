@@ -62,13 +62,15 @@ def _evaluate_artifact(folder: Path, precision: str, data: Path):
     return report, card
 
 
-def count_macs(model: torch.nn.Module, width: int = 640, height: int = 360) -> int:
-    """Multiply-accumulates for one RGB frame, counted on the meta device (no compute)."""
+def count_macs(model: torch.nn.Module, width: int = 640, height: int = 360, latent_dim: int | None = None) -> int:
+    """Multiply-accumulates for one RGB frame (or one latent, for generators), counted on the
+    meta device (no compute)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     meta = model.to("meta")
+    x = torch.empty(1, latent_dim, device="meta") if latent_dim else torch.empty(1, 3, height, width, device="meta")
     with FlopCounterMode(display=False) as counter, torch.no_grad():
-        meta(torch.empty(1, 3, height, width, device="meta"))
+        meta(x)
     return counter.get_total_flops() // 2
 
 
@@ -87,7 +89,7 @@ def models_markdown() -> str:
         params = sum(p.numel() for p in model.parameters())
         q = card.quality
         paper = f"{PAPER_SET5[name]:.2f}" if name in PAPER_SET5 else "-"
-        rows.append(f"| {name} | {_human(params)} | {count_macs(model) / 1e9:.1f} | {_fmt(q, 'set5_psnr_y')} | "
+        rows.append(f"| {name} | {_human(params)} | {_gmacs(model, card):.3g} | {_fmt(q, 'set5_psnr_y')} | "
                     f"{_fmt(q, 'set14_psnr_y')} | {paper} | {card.train_steps if path else 'not shipped'} |")
     return "\n".join(rows)
 
@@ -96,7 +98,7 @@ def models_command(markdown: bool = False) -> None:
     if markdown:
         print(models_markdown())
         return
-    table = Table(title="vgx model zoo (GMACs for a 640x360 input; Set5/Set14: PSNR-Y in dB)")
+    table = Table(title="vgx model zoo (GMACs per 640x360 input or per generated face; Set5/Set14: PSNR-Y dB)")
     table.add_column("name", no_wrap=True)
     for col in ("task", "scale", "params", "GMACs", "shipped", "Set5", "Set14"):
         table.add_column(col, justify="left" if col in ("task", "shipped") else "right")
@@ -110,9 +112,15 @@ def models_command(markdown: bool = False) -> None:
         q = card.quality
         aliases = [a for a, t in zoo.ALIASES.items() if t == name]
         table.add_row(name + (f" ({', '.join(aliases)})" if aliases else ""), card.task, f"x{card.scale}",
-                      _human(params), f"{count_macs(model) / 1e9:.1f}", "yes" if path else "no",
+                      _human(params), f"{_gmacs(model, card):.3g}", "yes" if path else "no",
                       _fmt(q, "set5_psnr_y"), _fmt(q, "set14_psnr_y"))
     console.print(table)
+
+
+def _gmacs(model: torch.nn.Module, card) -> float:
+    """GMACs per 640x360 frame, or per generated sample."""
+    latent = card.arch_kwargs.get("latent_dim") if card.task == "generate" else None
+    return count_macs(model, latent_dim=latent) / 1e9
 
 
 def _fmt(quality: dict[str, float], key: str) -> str:

@@ -6,6 +6,7 @@ Every VgxError becomes one line on stderr and exit code 2; no tracebacks for bad
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Callable, List, Optional, TypeVar
@@ -41,6 +42,13 @@ def friendly(fn: F) -> F:
         except OSError as e:  # disk full, permissions: say which file
             where = f" ({e.filename})" if getattr(e, "filename", None) else ""
             typer.echo(f"vgx: error: {e.strerror or e}{where}", err=True)
+            raise typer.Exit(1) from None
+        except Exception as e:  # a bug: one line, and the traceback on request
+            if os.environ.get("VGX_DEBUG"):
+                raise
+            first = (str(e).strip().splitlines() or [""])[0][:300]
+            typer.echo(f"vgx: internal error: {type(e).__name__}: {first} (a bug: please report it; "
+                       "VGX_DEBUG=1 shows the traceback)", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -47,8 +47,19 @@ def input_size(card: ModelCard, side: int) -> tuple[int, int]:
     return (side // m * m, (side * 4 // 3) // m * m)
 
 
+def latent_inputs(card: ModelCard, count: int, seed: int) -> list[np.ndarray]:
+    """Gaussian latents, one per input (generators take N x latent_dim)."""
+    dim = int(card.arch_kwargs.get("latent_dim", 100))
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((1, dim)).astype(np.float32) for _ in range(count)]
+
+
 def verification_inputs(card: ModelCard) -> list[np.ndarray]:
-    """Model inputs from held-out real images at two sizes and a batch of two (NCHW float32)."""
+    """Model inputs from held-out real images at two sizes and a batch of two (NCHW float32);
+    for generators, latents (a batch of two and one)."""
+    if card.task == "generate":
+        a, b, c = latent_inputs(card, 3, seed=1)
+        return [np.concatenate([a, b]), c]
     imgs = list(builtin(HELD_OUT).values())
     a = crops(imgs, input_size(card, 48), 2, seed=1)
     b = crops(imgs, input_size(card, 72), 1, seed=2)

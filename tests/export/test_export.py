@@ -46,7 +46,11 @@ def test_zoo_model_exports_every_precision_and_verifies(card: ModelCard, tmp_pat
     manifest = mf.read(out)
     assert set(manifest["precisions"]) == {"fp32", "fp16", "int8"}
     assert manifest["opset"] >= 17 and manifest["card"]["name"] == card.name
-    assert manifest["inputs"][0]["dynamic_axes"] == {"0": "batch", "2": "height", "3": "width"}
+    if card.task == "generate":  # a latent vector in: only the batch varies
+        assert manifest["inputs"][0]["dynamic_axes"] == {"0": "batch"} and manifest["macs_per_sample"] > 0
+    else:
+        assert manifest["inputs"][0]["dynamic_axes"] == {"0": "batch", "2": "height", "3": "width"}
+        assert manifest["macs_per_input_pixel"] > 0
     assert manifest["precisions"]["fp32"]["verification"]["max_abs"] <= 1e-4
     assert manifest["precisions"]["fp16"]["verification"]["psnr"] >= (45 if card.task == "sr" else 40)
     for name, entry in manifest["files"].items():
@@ -60,6 +64,8 @@ def test_zoo_model_exports_every_precision_and_verifies(card: ModelCard, tmp_pat
         assert not any(set(n.input) & fp16_inits for n in norms)
     int8 = onnx.load(str(out / "model.int8.onnx"))
     assert any(n.op_type == "QuantizeLinear" for n in int8.graph.node)
+    if card.task != "generate":  # frame-I/O twins: uint8 BGR in and out, exact to one level
+        assert all(p["frame_io"]["max_lsb_diff"] <= 1 for p in manifest["precisions"].values())
     checks = verify_artifact(out, ["ort-cpu"])
     assert [c.status for c in checks] == ["pass", "pass", "pass"]
 
