@@ -62,6 +62,8 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
         raise VgxError(f"--policy must be live or lossless, not {req.policy!r}")
     if req.batch < 1:
         raise VgxError("--batch must be at least 1")
+    if req.task == "generate":
+        return _run_generator(req, log)
     source = open_source(req.input, req.size, req.input_fps, req.frames)
     policy = req.policy or ("live" if source.live else "lossless")
     outputs = req.outputs or [DEFAULT_OUTPUT]
@@ -92,6 +94,24 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
         stats.write_json(req.stats_json, {"model": enh.card.name, "backend": enh.choice.backend,
                                           "precision": enh.choice.precision, "policy": policy})
     return summary
+
+
+def _run_generator(req: StreamRequest, log: Callable[[str], None]) -> dict[str, Any]:
+    """A live latent walk through a generator (dcgan-faces, vae-faces): no input needed."""
+    from .generator import GeneratorModel, LatentWalk
+
+    if not req.model:
+        raise VgxError("--task generate needs --model (dcgan-faces, vae-faces or an artifact folder)")
+    with GeneratorModel(req.model, req.precision, req.backend, threads=req.threads, log=log) as gen:
+        source = LatentWalk(gen.latent_dim, frames=req.frames)
+        sinks = [open_sink(uri, source.fps, None, req.bind) for uri in (req.outputs or [DEFAULT_OUTPUT])]
+        for s in sinks:
+            log(f"output: {s.name}")
+        options = StreamOptions(policy="live", hud=req.hud, max_frames=req.frames)
+        stats = Pipeline(source, gen, sinks, options, log=log).run(until=_stop_on_signals())
+    if req.stats_json:
+        stats.write_json(req.stats_json, {"model": gen.card.name, "backend": gen.choice.backend})
+    return stats.to_dict()
 
 
 def _stop_on_signals() -> threading.Event:

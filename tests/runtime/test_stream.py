@@ -202,3 +202,43 @@ def test_zoo_name_is_exported_on_first_use_and_cached(tmp_path: Path) -> None:
     assert (tmp_path / "cache" / "artifacts" / "espcn-x3" / "manifest.json").is_file()
     again = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
     assert again.returncode == 0 and "first use" not in again.stderr
+
+
+def test_generator_stream_serves_a_latent_walk_over_http(tmp_path: Path) -> None:
+    """vgx stream --task generate: a live latent walk through an exported DCGAN, read by a
+    real HTTP client from the MJPEG server (no torch in the streaming process's path)."""
+    import socket
+    import urllib.request
+
+    import torch
+
+    from vgx.export.artifact import ExportOptions, export_artifact
+    from vgx.train import zoo
+
+    card = zoo.resolve("dcgan-faces").card()
+    torch.manual_seed(0)
+    art = export_artifact(zoo.build(card).eval(), card, ExportOptions(tmp_path / "dc"), log=lambda s: None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "vgx", "stream", "--task", "generate", "-m", str(art),
+                             "--frames", "400", "-o", f"http://127.0.0.1:{port}"], cwd=REPO,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, frames = time.time() + 60, []
+        while time.time() < deadline and not frames:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/stream", timeout=5) as r:
+                    while len(frames) < 3:
+                        line = r.readline()
+                        if line.lower().startswith(b"content-length:"):
+                            n = int(line.split(b":")[1])
+                            r.readline()
+                            frames.append(cv2.imdecode(np.frombuffer(r.read(n), np.uint8), cv2.IMREAD_COLOR))
+            except OSError:
+                time.sleep(0.3)
+        assert len(frames) == 3 and frames[0].shape == (256, 256, 3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
