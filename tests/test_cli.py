@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import run_vgx
 
-COMMANDS = ["train", "eval", "models", "upscale", "doctor", "export", "verify", "stream", "bench", "generate"]
+COMMANDS = ["train", "eval", "models", "upscale", "doctor", "export", "verify", "stream", "bench", "generate", "edit"]
 
 
 @pytest.mark.parametrize("cmd", [None, *COMMANDS])

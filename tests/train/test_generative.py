@@ -89,3 +89,35 @@ def test_too_few_images_is_a_clear_error(tmp_path: Path) -> None:
 def test_generate_refuses_a_sr_model(tmp_path: Path) -> None:
     r = run_vgx("generate", "espcn-x3", "--out", str(tmp_path / "x.png"))
     assert r.returncode != 0 and "needs dcgan-faces" in r.stderr
+
+
+def test_direction_arithmetic_on_a_toy_latent() -> None:
+    from vgx.train.edit import direction
+
+    rng = np.random.default_rng(0)
+    glasses = np.array([0.0, 3.0, 0.0])
+    base = rng.normal(size=(200, 3))
+    d = direction(base[:100] + glasses, base[100:])
+    assert np.allclose(d, glasses, atol=0.35) and abs(d[1] - 3.0) < 0.35
+
+
+def test_edit_learns_and_applies_a_direction(faces: Path, tmp_path: Path) -> None:
+    r = run_vgx("train", "vae", "--data", str(faces), "--steps", "2", "--batch-size", "8", "--threads", "1",
+                "--out", str(tmp_path / "vae"))
+    assert r.returncode == 0, r.stderr
+    vae, store = str(tmp_path / "vae" / "model.pt"), str(tmp_path / "dirs.json")
+    files = sorted(faces.glob("*.png"))
+    for sub, part in (("a", files[:10]), ("b", files[10:])):
+        (tmp_path / sub).mkdir()
+        for f in part:
+            (tmp_path / sub / f.name).write_bytes(f.read_bytes())
+    r = run_vgx("edit", vae, "--learn", "odd", "--with", str(tmp_path / "a"), "--without", str(tmp_path / "b"),
+                "--directions", store)
+    assert r.returncode == 0, r.stderr
+    r = run_vgx("edit", vae, "--direction", "odd", "--input", str(files[0]), "--directions", store,
+                "--out", str(tmp_path / "strip.png"))
+    assert r.returncode == 0, r.stderr
+    strip = load_rgb(tmp_path / "strip.png")
+    assert strip.shape[1] > 6 * 128  # input + 5 strengths, 128 px each
+    r = run_vgx("edit", vae, "--direction", "glasses", "--directions", store)
+    assert r.returncode != 0 and "unknown direction 'glasses'" in r.stderr and "odd" in r.stderr
