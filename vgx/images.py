@@ -6,6 +6,7 @@ whoever owns the tensors (train/ for torch, runtime/ for numpy).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,9 @@ def list_images(folder: str | Path) -> list[Path]:
         raise VgxError(f"folder not found: {root}")
     if not root.is_dir():
         raise VgxError(f"not a folder: {root}")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    # os.walk follows symlinked folders (a data split made of links), which Path.rglob does not
+    files = sorted(Path(d) / f for d, _, names in os.walk(root, followlinks=True) for f in names
+                   if Path(f).suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise VgxError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {root}")
     return files
