@@ -25,6 +25,15 @@ run() {  # name steps batch patch lr [extra vgx train options]
     --val-every 500 --ckpt-every 250 "${resume[@]}" "$@" >>"$out/console.log" 2>&1
 }
 
+gen() {  # name steps batch lr: face generators on the ORL split
+  local name=$1 steps=$2 batch=$3 lr=$4 out=$RUNS/$1 resume=()
+  [ "$(done_steps "$out")" -ge "$steps" ] && return 0
+  [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
+  mkdir -p "$out"
+  vgx train "$name" --data "$RUNS/faces/train" --val "$RUNS/faces/val" --out "$out" --steps "$steps" \
+    --batch-size "$batch" --lr "$lr" --threads 1 --val-every 250 --ckpt-every 250 "${resume[@]}" >>"$out/console.log" 2>&1
+}
+
 case "${1:-a}" in
   a)
     run espcn-x3 8000 32 32 1e-3
@@ -40,5 +49,15 @@ case "${1:-a}" in
     # SRResNet needs far more steps than one session gives: a long schedule, in slices
     run srresnet-x4 40000 16 24 2e-4 --stop-at "${SRRESNET_STOP_AT:-2000}"
     run srgan-x4 400 8 24 1e-4 --init "$RUNS/srresnet-x4/last.pt" --val-every 100 --ckpt-every 50
+    ;;
+  c)
+    # second slices: a larger step count restarts the cosine from the last checkpoint
+    run espcn-x3 16000 32 32 1e-3
+    F=${VGX_DATA:-../shared/data}/faces/orl_att
+    mkdir -p "$RUNS/faces/train" "$RUNS/faces/val"  # s37..s40 held out for reconstruction PSNR
+    for i in $(seq 1 36); do ln -sfn "$(realpath "$F/s$i")" "$RUNS/faces/train/s$i"; done
+    for i in $(seq 37 40); do ln -sfn "$(realpath "$F/s$i")" "$RUNS/faces/val/s$i"; done
+    gen dcgan-faces 2500 64 2e-4
+    gen vae-faces 2500 64 1e-3
     ;;
 esac
