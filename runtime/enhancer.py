@@ -23,10 +23,8 @@ import cv2
 import numpy as np
 
 from vgx import manifest as mf
-from vgx.card import ModelCard
 
-from .artifacts import resolve_artifact
-from .backends import Choice, choose
+from .model import ArtifactModel
 from .prepost import to_frames, to_tensor
 from .runner import Runner, infer_one
 from .tiling import run_tiled
@@ -34,19 +32,13 @@ from .tiling import run_tiled
 DEFAULT_MODEL = "espcn-x2"
 
 
-class Enhancer:
+class Enhancer(ArtifactModel):
     def __init__(self, model: str | Path = DEFAULT_MODEL, precision: str = "fp32", backend: str = "auto",
                  tile: int | None = None, overlap: int = 16, threads: int | None = None,
                  log: Callable[[str], None] = lambda s: None) -> None:
-        self.folder = resolve_artifact(str(model), log=log)
-        self.manifest = mf.read(self.folder)
-        self.card = ModelCard.from_dict(self.manifest["card"])
-        self.runner: Runner
-        self.choice: Choice
-        self.runner, self.choice = choose(self.folder, self.manifest, backend, precision, threads)
+        super().__init__(model, precision, backend, threads, log)
         self.tile = tile or self.card.default_tile
         self.overlap = overlap
-        self.log = log
         self.frame_runner: Runner | None = None
         twin = self.manifest["precisions"].get(self.choice.precision, {}).get("frame_io")
         if twin and self.choice.backend.startswith("ort-"):
@@ -60,16 +52,13 @@ class Enhancer:
         return self.card.scale
 
     def __enter__(self) -> Enhancer:
-        self.runner.__enter__()
+        super().__enter__()
         if self.frame_runner is not None:
             self.frame_runner.__enter__()
-        self.log(f"{self.card.name}: {self.choice.describe()}")
-        for note in self.choice.notes:
-            self.log(note)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.runner.__exit__(exc_type, exc, tb)
+        super().__exit__(exc_type, exc, tb)
         if self.frame_runner is not None:
             self.frame_runner.__exit__(exc_type, exc, tb)
 

@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Callable
 
 import cv2
 import numpy as np
 
-from vgx import manifest as mf
-from vgx.card import ModelCard
-
-from .artifacts import resolve_artifact
-from .backends import Choice, choose
 from .frames import Frame
-from .runner import Runner, infer_one
+from .model import ArtifactModel
+from .runner import infer_one
 from .sources import Source
 
 
@@ -55,31 +50,17 @@ class LatentWalk(Source):
         return self._frame(z)  # the "image" of this source is a latent vector
 
 
-class GeneratorModel:
+class GeneratorModel(ArtifactModel):
     """prepare / run / finish for the stream pipeline, around an exported generator."""
 
     def __init__(self, model: str | Path, precision: str = "fp32", backend: str = "auto", zoom: int = 4,
                  threads: int | None = None, log: Callable[[str], None] = lambda s: None) -> None:
-        self.folder = resolve_artifact(str(model), log=log)
-        self.manifest = mf.read(self.folder)
-        self.card = ModelCard.from_dict(self.manifest["card"])
-        self.runner: Runner
-        self.choice: Choice
-        self.runner, self.choice = choose(self.folder, self.manifest, backend, precision, threads)
-        self.zoom, self.log = zoom, log
-        self.scale = zoom
+        super().__init__(model, precision, backend, threads, log)
+        self.zoom = self.scale = zoom
 
     @property
     def latent_dim(self) -> int:
         return int(self.card.arch_kwargs.get("latent_dim", 100))
-
-    def __enter__(self) -> GeneratorModel:
-        self.runner.__enter__()
-        self.log(f"{self.card.name}: {self.choice.describe()}")
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.runner.__exit__(exc_type, exc, tb)
 
     def prepare(self, latents: list[np.ndarray]) -> np.ndarray:
         return np.stack(latents).astype(np.float32)

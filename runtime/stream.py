@@ -18,7 +18,7 @@ from .sinks import open_sink
 from .sources import open_source
 from .switcher import ModelSwitcher
 
-DEFAULT_MODELS = {"sr": "espcn-x{scale}", "style": "style-{style}"}
+DEFAULT_MODELS = {"sr": "espcn-x{scale}", "style": "style-{style}", "generate": "dcgan-faces"}
 DEFAULT_OUTPUT = "vgx-out/stream.mp4"
 
 
@@ -50,7 +50,7 @@ def model_for(req: StreamRequest) -> str:
     if req.model:
         return req.model
     if req.task not in DEFAULT_MODELS:
-        raise VgxError(f"--task {req.task} has no shipped models yet; pass --model NAME|DIR (sr and style work today)")
+        raise VgxError(f"--task must be one of {', '.join(DEFAULT_MODELS)}, not {req.task!r}")
     if req.task == "style":
         suffix = "-slim" if req.slim else ""
         return ",".join(DEFAULT_MODELS["style"].format(style=s.strip()) + suffix for s in req.style.split(","))
@@ -100,9 +100,7 @@ def _run_generator(req: StreamRequest, log: Callable[[str], None]) -> dict[str, 
     """A live latent walk through a generator (dcgan-faces, vae-faces): no input needed."""
     from .generator import GeneratorModel, LatentWalk
 
-    if not req.model:
-        raise VgxError("--task generate needs --model (dcgan-faces, vae-faces or an artifact folder)")
-    with GeneratorModel(req.model, req.precision, req.backend, threads=req.threads, log=log) as gen:
+    with GeneratorModel(model_for(req), req.precision, req.backend, threads=req.threads, log=log) as gen:
         source = LatentWalk(gen.latent_dim, frames=req.frames)
         sinks = [open_sink(uri, source.fps, None, req.bind) for uri in (req.outputs or [DEFAULT_OUTPUT])]
         for s in sinks:

@@ -8,7 +8,7 @@ sharper textures than SRGAN's plain one; weights follow ESRGAN's 1e-2 / 1 / 5e-3
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -18,9 +18,10 @@ from vgx.card import ModelCard
 
 from .lossnet import LossNetwork, feature_loss
 from .models.discriminator import Discriminator
+from .recipes import Recipe
 
 
-class GANRecipe:
+class GANRecipe(Recipe):
     def __init__(self, model: nn.Module, card: ModelCard, lr: float, wrap: Callable[[nn.Module], nn.Module] = lambda m: m,
                  w_pix: float = 1e-2, w_feat: float = 1.0, w_adv: float = 5e-3, lossnet: str = "efficientnet") -> None:
         self.model, self.card = model, card
@@ -29,6 +30,8 @@ class GANRecipe:
         self.lossnet = LossNetwork(backbone=lossnet)
         self.opt_g = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99))
         self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=lr, betas=(0.9, 0.99))
+        self.optims = {"opt_g": self.opt_g, "opt_d": self.opt_d}
+        self.nets = {"disc": self.disc}
 
     def step(self, lr: Tensor, hr: Tensor) -> dict[str, Tensor]:
         self.model.train()
@@ -53,19 +56,6 @@ class GANRecipe:
         self.opt_d.step()
         return {"loss": loss_g.detach(), "pix": pix.detach(), "feat": feat.detach(), "adv": adv.detach(),
                 "loss_d": loss_d.detach()}
-
-    def optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self.opt_g, self.opt_d]
-
-    def state_dict(self) -> dict[str, Any]:
-        disc = self.disc.module if hasattr(self.disc, "module") else self.disc
-        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "disc": disc.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        disc = self.disc.module if hasattr(self.disc, "module") else self.disc
-        disc.load_state_dict(state["disc"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
 
 
 def _ra_loss(a: Tensor, b: Tensor) -> Tensor:

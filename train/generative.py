@@ -25,6 +25,7 @@ from vgx.metrics import psnr
 
 from .models.dcgan import Critic
 from .models.vae import ConvVAE, kl_divergence
+from .recipes import Recipe
 
 SIZE = 64
 MIN_IMAGES = 16
@@ -59,7 +60,7 @@ class FaceSampler:
         return (torch.from_numpy(np.ascontiguousarray(imgs.transpose(0, 3, 1, 2))).float().div_(255.0),)
 
 
-class DCGANRecipe:
+class DCGANRecipe(Recipe):
     def __init__(self, model: nn.Module, card: ModelCard, lr: float, wrap: Callable[[nn.Module], nn.Module] = lambda m: m,
                  critic_width: int = 32) -> None:
         self.model, self.card = model, card
@@ -67,6 +68,8 @@ class DCGANRecipe:
         self.critic = wrap(Critic(critic_width))
         self.opt_g = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.0, 0.9))
         self.opt_d = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=(0.0, 0.9))
+        self.optims = {"opt_g": self.opt_g, "opt_d": self.opt_d}
+        self.nets = {"critic": self.critic}
 
     def step(self, real: Tensor) -> dict[str, Tensor]:
         self.model.train()
@@ -82,26 +85,14 @@ class DCGANRecipe:
         self.opt_g.step()
         return {"loss": loss_g.detach(), "loss_d": loss_d.detach()}
 
-    def optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self.opt_g, self.opt_d]
 
-    def state_dict(self) -> dict[str, Any]:
-        critic = self.critic.module if hasattr(self.critic, "module") else self.critic
-        return {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "critic": critic.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        critic = self.critic.module if hasattr(self.critic, "module") else self.critic
-        critic.load_state_dict(state["critic"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-
-
-class VAERecipe:
+class VAERecipe(Recipe):
     def __init__(self, model: nn.Module, card: ModelCard, lr: float, beta: float = 1.0, kl_warmup: int = 1000) -> None:
         self.model, self.card = model, card
         self.beta, self.kl_warmup = beta, kl_warmup
         self.steps = 0
         self.opt = torch.optim.Adam(model.parameters(), lr=lr)
+        self.optims = {"opt": self.opt}
 
     def step(self, x: Tensor) -> dict[str, Tensor]:
         vae: ConvVAE = self.model.module if hasattr(self.model, "module") else self.model  # type: ignore[assignment]
@@ -118,14 +109,11 @@ class VAERecipe:
         self.steps += 1
         return {"loss": loss.detach(), "recon": rec.detach(), "kl": kl.detach(), "beta": torch.tensor(beta)}
 
-    def optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self.opt]
-
     def state_dict(self) -> dict[str, Any]:
-        return {"opt": self.opt.state_dict(), "steps": self.steps}
+        return {**super().state_dict(), "steps": self.steps}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.opt.load_state_dict(state["opt"])
+        super().load_state_dict(state)
         self.steps = int(state["steps"])
 
 

@@ -1,6 +1,7 @@
 """Training recipes: what one optimisation step does, and the state it needs to resume.
 
-A recipe owns its optimisers; the loop owns data, schedule, logging and checkpoints.
+A recipe owns its optimisers (and any second network, such as a discriminator); the loop
+owns data, schedule, logging and checkpoints.
 """
 
 from __future__ import annotations
@@ -13,16 +14,38 @@ from torch import nn
 
 from vgx.card import ModelCard
 
+from .checkpoint import unwrap
 from .models.color import rgb_to_y
 
 
-class PSNRRecipe:
+class Recipe:
+    """What resuming needs: named optimisers and named extra networks (by state_dict key)."""
+
+    optims: dict[str, torch.optim.Optimizer]
+    nets: dict[str, nn.Module] = {}
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return list(self.optims.values())
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {k: o.state_dict() for k, o in self.optims.items()}
+        state.update({k: unwrap(n).state_dict() for k, n in self.nets.items()})
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for k, n in self.nets.items():
+            unwrap(n).load_state_dict(state[k])
+        for k, o in self.optims.items():
+            o.load_state_dict(state[k])
+
+
+class PSNRRecipe(Recipe):
     """L1 on RGB, or on BT.601 luma for luma-only nets (where their papers measure)."""
 
     def __init__(self, model: nn.Module, card: ModelCard, lr: float) -> None:
         self.model, self.card = model, card
         self.opt = torch.optim.Adam(model.parameters(), lr=lr)
-        self.base_lrs = [lr]
+        self.optims = {"opt": self.opt}
 
     def pixel_loss(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         if self.card.luma_only:
@@ -36,12 +59,3 @@ class PSNRRecipe:
         loss.backward()
         self.opt.step()
         return {"loss": loss.detach()}
-
-    def optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self.opt]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"opt": self.opt.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.opt.load_state_dict(state["opt"])

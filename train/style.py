@@ -21,6 +21,7 @@ from vgx.errors import VgxError
 from vgx.images import caption, demo_images, list_images, load_rgb, save_rgb, side_by_side
 
 from .lossnet import LossNetwork
+from .recipes import Recipe
 from .style_losses import content_loss, gram, style_loss, tv_loss
 
 CONTENT_LAYER = "s3"
@@ -71,7 +72,7 @@ def load_style_image(path: str | Path, size: int) -> Tensor:
     return _tensor(img)
 
 
-class StyleRecipe:
+class StyleRecipe(Recipe):
     def __init__(self, model: nn.Module, card: ModelCard, lr: float, style_image: str = "", style_size: int = 256,
                  content_weight: float = 1.0, style_weight: float = 1e3, tv_weight: float = 1e-3,
                  stability_weight: float = 10.0, noise_std: float = 0.04) -> None:
@@ -85,6 +86,7 @@ class StyleRecipe:
             feats = self.lossnet.features(load_style_image(style_image, style_size))
             self.style_targets = {k: gram(feats[k]) for k in STYLE_WEIGHTS}
         self.opt = torch.optim.Adam(model.parameters(), lr=lr)
+        self.optims = {"opt": self.opt}
 
     def losses(self, content: Tensor, out: Tensor) -> dict[str, Tensor]:
         with torch.no_grad():
@@ -105,15 +107,6 @@ class StyleRecipe:
         loss.backward()
         self.opt.step()
         return {"loss": loss.detach(), **{k: v.detach() for k, v in parts.items()}}
-
-    def optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self.opt]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"opt": self.opt.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.opt.load_state_dict(state["opt"])
 
 
 class StyleValidator:

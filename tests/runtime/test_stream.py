@@ -165,7 +165,7 @@ def test_stream_bad_arguments(espcn_artifact: Path, tmp_path: Path) -> None:
                                    "--output", f"http://127.0.0.1:{port}"))
         assert "in use" in line
     assert "--policy" in _error_line(run_vgx("stream", "--model", str(espcn_artifact), "--policy", "fast"))
-    assert "has no shipped models yet" in _error_line(run_vgx("stream", "--task", "generate"))
+    assert "--task must be one of sr, style, generate" in _error_line(run_vgx("stream", "--task", "paint"))
     assert "unknown model" in _error_line(run_vgx("stream", "--task", "sr", "--scale", "5", "--frames", "1"))
 
 
