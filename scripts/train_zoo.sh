@@ -53,6 +53,9 @@ case "${1:-a}" in
   c)
     # second slices: a larger step count restarts the cosine from the last checkpoint
     run espcn-x3 16000 32 32 1e-3
+    run fsrcnn-x3 16000 64 32 1e-3
+    ;;
+  faces)
     F=${VGX_DATA:-../shared/data}/faces/orl_att
     mkdir -p "$RUNS/faces/train" "$RUNS/faces/val"  # s37..s40 held out for reconstruction PSNR
     for i in $(seq 1 36); do ln -sfn "$(realpath "$F/s$i")" "$RUNS/faces/train/s$i"; done
