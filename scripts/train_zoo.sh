@@ -53,7 +53,7 @@ case "${1:-a}" in
   c)
     # second slices: a larger step count restarts the cosine from the last checkpoint
     run espcn-x3 16000 32 32 1e-3
-    run fsrcnn-x3 16000 64 32 1e-3
+    run fsrcnn-x3 16000 32 32 1e-3
     ;;
   faces)
     F=${VGX_DATA:-../shared/data}/faces/orl_att
