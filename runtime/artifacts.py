@@ -39,9 +39,10 @@ def resolve_artifact(model: str, precisions: tuple[str, ...] = ("fp32",), log=pr
         from vgx.export.artifact import ExportOptions, export_artifact
         from vgx.export.int8 import Int8Config
         from vgx.train.loading import load_model
-    except ImportError:
-        raise VgxError(f"no exported artifact for {model!r} here and this install cannot export (no torch): "
-                       f"run `vgx export {model} --fp16 --int8` where vgx[export] is installed and pass its folder") from None
+    except ImportError as e:
+        raise VgxError(f"no exported artifact for {model!r} in {cache_dir()} and this install cannot export "
+                       f"(missing {e.name}): pip install 'vgx[export,cpu]', or run `vgx export {model} --fp16 --int8` "
+                       "elsewhere and pass its folder with --model") from None
     torch_model, card = load_model(model)
     folder = cache_dir() / card.name
     log(f"first use of {card.name}: exporting to {folder} (cached for next time)")
