@@ -97,28 +97,29 @@ class Pipeline:
         q.put(item)
 
     def _preprocess(self) -> None:
-        batch_size = max(1, self.opt.batch) if self.opt.policy == "lossless" else 1
+        """Batches of consecutive same-size frames (--batch), in capture order."""
+        batch_size = max(1, self.opt.batch)
         pending: list[Frame] = []
-        done = False
-        while not done:
+        while True:
             item = self.q_cap.get()
-            if item is END:
-                done = True
-            else:
+            end = item is END
+            if not end and pending and item.image.shape != pending[0].image.shape:
+                self._prepare(pending)  # a size change closes the batch
+                pending = []
+            if not end:
                 pending.append(item)
-                if len(pending) < batch_size and not self.q_cap.empty():
-                    continue
-            # one batch holds frames of one size
-            while pending:
-                same = [f for f in pending if f.image.shape == pending[0].image.shape][:batch_size]
-                if len(same) < batch_size and not done and len(pending) < batch_size:
-                    break
-                pending = [f for f in pending if not any(f is s for s in same)]
-                t = time.perf_counter()
-                x = self.model.prepare([f.image for f in same])
-                self.stats.stage("preprocess", time.perf_counter() - t, len(same))
-                self._put(self.q_pre, (same, x))
+            if pending and (end or len(pending) >= batch_size):
+                self._prepare(pending)
+                pending = []
+            if end:
+                break
         self._put(self.q_pre, END)
+
+    def _prepare(self, frames: list[Frame]) -> None:
+        t = time.perf_counter()
+        x = self.model.prepare([f.image for f in frames])
+        self.stats.stage("preprocess", time.perf_counter() - t, len(frames))
+        self._put(self.q_pre, (frames, x))
 
     def _infer(self) -> None:
         source = self.q_cap if self.live else self.q_pre  # live: take the newest frame directly

@@ -242,3 +242,27 @@ def test_generator_stream_serves_a_latent_walk_over_http(tmp_path: Path) -> None
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_lossless_batches_keep_order_across_size_changes(tmp_path: Path) -> None:
+    """A folder of mixed sizes, batched: every image out, in name order, each its own size."""
+    from vgx.images import save_rgb
+    from vgx.runtime.sources import open_source
+
+    sizes = [(20, 30), (20, 30), (24, 16), (20, 30), (20, 30), (20, 30)]
+    for i, (h, w) in enumerate(sizes):
+        save_rgb(tmp_path / "in" / f"{i:02d}.png", np.full((h, w, 3), i * 30, np.uint8))
+
+    class Recorder(Sink):
+        name = "recorder"
+
+        def __init__(self) -> None:
+            self.seen: list[tuple[str, tuple[int, ...]]] = []
+
+        def write(self, image: np.ndarray, frame) -> None:
+            self.seen.append((frame.name, image.shape))
+
+    rec = Recorder()
+    Pipeline(open_source(str(tmp_path / "in")), TensorModel(lambda x: x), [rec], StreamOptions(batch=4)).run()
+    assert [n for n, _ in rec.seen] == [f"{i:02d}.png" for i in range(6)]
+    assert [s[:2] for _, s in rec.seen] == sizes
