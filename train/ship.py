@@ -21,6 +21,7 @@ FP16_TOLERANCE_DB = 0.005
 def ship(run_weights: str | Path, sets: dict[str, Path], dest: Path = zoo.WEIGHTS_DIR,
          log=print) -> ModelCard:
     model, card = load_model(str(run_weights))
+    card.default_tile = zoo.resolve(card.name).card().default_tile  # runtime settings follow the zoo
     scores = {}
     for set_name, folder in sets.items():
         m = evaluate(model, card.name, card.scale, folder).mean

@@ -57,11 +57,15 @@ class ZooEntry:
     recipe: str = "psnr"  # training recipe: "psnr" (L1), "gan" or "style"
     task: str = "sr"
     multiple_of: int = 1
+    # frames wider or taller than this (input pixels) are tiled: big enough that streams up
+    # to 1080p run whole, small where activations are large (SRResNet's 64 channels at 4x)
+    default_tile: int = 2048
 
     def card(self) -> ModelCard:
         return ModelCard(
             name=self.name, task=self.task, arch=self.arch, arch_kwargs=dict(self.arch_kwargs),
             scale=self.scale, luma_only=self.luma_only, description=self.description, multiple_of=self.multiple_of,
+            default_tile=self.default_tile,
         )
 
 
@@ -73,8 +77,9 @@ def _sr_entries() -> list[ZooEntry]:
         out.append(ZooEntry(f"fsrcnn-x{s}", "fsrcnn", s, "FSRCNN d56 s12 m4 on luma", luma_only=True))
     for s in (2, 4):
         out.append(ZooEntry(f"compact-x{s}", "compact", s, "compact VGG-style video SR (RGB)"))
-    out.append(ZooEntry("srresnet-x4", "srresnet", 4, "SRResNet, 16 residual blocks (PSNR)"))
-    out.append(ZooEntry("srgan-x4", "srresnet", 4, "SRGAN generator, adversarial + feature loss", recipe="gan"))
+    out.append(ZooEntry("srresnet-x4", "srresnet", 4, "SRResNet, 16 residual blocks (PSNR)", default_tile=384))
+    out.append(ZooEntry("srgan-x4", "srresnet", 4, "SRGAN generator, adversarial + feature loss", recipe="gan",
+                        default_tile=384))
     return out
 
 

@@ -25,7 +25,7 @@ class ModelCard:
     value_range: tuple[float, float] = (0.0, 1.0)  # float32 at the model boundary
     luma_only: bool = False  # the net sees BT.601 Y only; chroma is upscaled bicubically
     multiple_of: int = 1  # input H and W must be multiples of this
-    default_tile: int = 256  # input-side tile size for large frames
+    default_tile: int = 2048  # frames larger than this (input side) are tiled
     trained_on: str = ""
     train_steps: int = 0
     quality: dict[str, float] = field(default_factory=dict)  # e.g. {"set5_psnr_y": 33.1}
