@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """README figures from the shipped weights (needs ../shared/data for the Set14 crops):
 
-docs/srgan_vs_srresnet.png  - bicubic | srresnet-x4 | srgan-x4 | HR on Set14 crops
-docs/upscale_demo.png       - what `vgx upscale` writes: bicubic | compact-x4 on a built-in image
+docs/srgan_vs_srresnet.jpg  - bicubic | srresnet-x4 | srgan-x4 | HR on Set14 crops
+docs/upscale_demo.jpg       - what `vgx upscale` writes: bicubic | compact-x4 on a built-in image
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ def comparison(models: list[str], crop: int = 128, zoom: int = 2) -> np.ndarray:
 def main() -> None:
     docs = ROOT / "docs"
     if all(zoo.shipped_weights(m) for m in ("srresnet-x4", "srgan-x4")) and SET14.is_dir():
-        save_rgb(docs / "srgan_vs_srresnet.png", comparison(["srresnet-x4", "srgan-x4"]))
+        save_rgb(docs / "srgan_vs_srresnet.jpg", comparison(["srresnet-x4", "srgan-x4"]))
     model = "compact-x4" if zoo.shipped_weights("compact-x4") else "espcn-x2"
     m, card = load_model(model)
     lr = demo_images()["chelsea"][60:210, 120:320]
     sr = upscale(m, lr)
     bic = bicubic_resize(lr, (sr.shape[1], sr.shape[0]))
-    save_rgb(docs / "upscale_demo.png", caption(side_by_side([bic, sr]), ["bicubic", model], [sr.shape[1]] * 2))
+    save_rgb(docs / "upscale_demo.jpg", caption(side_by_side([bic, sr]), ["bicubic", model], [sr.shape[1]] * 2))
     print(f"wrote {docs}")
 
 
