@@ -27,6 +27,7 @@ class Source:
     live = False
     fps = 30.0
     path: Path | None = None  # a file the stream came from (its audio track can be kept)
+    total: int | None = None  # frames, when known (progress bars)
 
     def __init__(self) -> None:
         self.eos = False
@@ -55,6 +56,7 @@ class DemoSource(Source):
                              interpolation=cv2.INTER_AREA) for img in demo_images().values()]
         self.canvas = np.concatenate(strips + strips[:1], axis=1)  # wraps around seamlessly
         self.size, self.frames, self.fps, self.live = (w, h), frames, fps, live
+        self.total = frames
         self.period = self.canvas.shape[1] - strips[0].shape[1]
         self.next_t = time.perf_counter()
 
@@ -86,6 +88,7 @@ class VideoSource(Source):
             raise VgxError(f"cannot open {label}")
         self.fps = self.cap.get(cv2.CAP_PROP_FPS) or 30.0
         if not live:
+            self.total = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
             ok, first = self.cap.read()
             if not ok or first is None:
                 raise VgxError(f"{label} has no decodable video frames (empty, truncated or not a video)")
@@ -138,6 +141,7 @@ class ImageFolderSource(Source):
         super().__init__()
         self.files = files
         self.pos = 0
+        self.total = len(files)
 
     def capture(self, timeout: float = 1.0) -> Frame | None:
         while self.pos < len(self.files):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,8 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
             pipeline = Pipeline(source, model, sinks, options, log=log)
             log(f"streaming {req.input} ({policy}) through {enh.card.name} x{enh.scale} [{enh.choice.backend}, "
                 f"{enh.choice.precision}]; Ctrl-C stops cleanly")
-            stats = pipeline.run(until=_stop_on_signals())
+            with _progress(pipeline, source.total if not req.frames else min(req.frames, source.total or req.frames)):
+                stats = pipeline.run(until=_stop_on_signals())
     except BaseException:
         source.close()
         for s in sinks:
@@ -110,6 +111,32 @@ def _run_generator(req: StreamRequest, log: Callable[[str], None]) -> dict[str, 
     if req.stats_json:
         stats.write_json(req.stats_json, {"model": gen.card.name, "backend": gen.choice.backend})
     return stats.to_dict()
+
+
+@contextmanager
+def _progress(pipeline: Pipeline, total: int | None) -> Iterator[None]:
+    """A rich progress bar (frames out, FPS) fed from the stream's stats by a small thread."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    done = threading.Event()
+    progress = Progress(TextColumn("stream"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        TextColumn("{task.fields[fps]}"), console=Console(stderr=True), transient=True)
+
+    def poll() -> None:
+        while not done.wait(0.25):
+            s = pipeline.stats
+            progress.update(task, completed=s.frames_out, fps=f"{s.fps():.1f} fps, dropped {s.dropped}")
+
+    with progress:
+        task = progress.add_task("stream", total=total, fps="")
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join(1.0)
 
 
 def _stop_on_signals() -> threading.Event:
