@@ -75,7 +75,7 @@ def _runner(folder: Path, manifest: dict[str, Any], backend: str, precision: str
     if backend in ("torch", "torch-cl"):
         if precision != "fp32":
             raise VgxError("PyTorch eager baseline runs fp32 only")
-        from vgx.runtime.torch_runner import TorchRunner
+        from vgx.train.torch_runner import TorchRunner
 
         source = manifest.get("source", manifest["card"]["name"])
         return TorchRunner(source, channels_last=backend == "torch-cl"), None

@@ -69,6 +69,9 @@ def choose(folder: Path, manifest: dict[str, Any], wanted: str, precision: str, 
 
 
 def _torch(manifest: dict[str, Any], precision: str) -> tuple[Runner, Choice]:
-    from .torch_runner import TorchRunner  # imports torch: only when chosen
+    try:
+        from vgx.train.torch_runner import TorchRunner  # imports torch: only when chosen
+    except ImportError:
+        raise VgxError("the torch backend needs vgx[train] (torch)") from None
 
     return TorchRunner(manifest.get("source", manifest["card"]["name"])), Choice("torch", "fp32")

@@ -19,7 +19,7 @@ BLOCK_TORCH = (
 
 RUNTIME_MODULES = sorted(
     f"vgx.runtime.{p.stem}" for p in (Path(__file__).resolve().parents[2] / "runtime").glob("*.py")
-    if p.stem not in ("__init__", "torch_runner")  # the torch backend imports torch by design, when chosen
+    if p.stem != "__init__"
 ) + ["vgx.runtime", "vgx.manifest", "vgx.samples", "vgx.metrics", "vgx.images", "vgx.sr_protocol", "vgx.cli"]
 
 

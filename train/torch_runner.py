@@ -1,4 +1,5 @@
-"""PyTorch eager as a backend: the baseline. Imported only when chosen (it needs torch)."""
+"""PyTorch eager as a runtime backend: the baseline. It lives with the torch side of vgx;
+the runtime imports it only when `--backend torch` (or the bench's torch rows) ask."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+import torch
 
-from vgx.errors import VgxError
+from .loading import load_model
 
 
 class TorchRunner:
@@ -20,12 +22,6 @@ class TorchRunner:
         self.model: Any = None
 
     def __enter__(self) -> TorchRunner:
-        try:
-            import torch  # noqa: F401
-
-            from vgx.train.loading import load_model
-        except ImportError:
-            raise VgxError("the torch backend needs vgx[train] (torch)") from None
         self.model, _ = load_model(self.source)
         return self
 
@@ -37,8 +33,6 @@ class TorchRunner:
         return ["input"]
 
     def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        import torch
-
         x = torch.from_numpy(feed["input"])
         if self.channels_last:  # PyTorch's fast layout for SRResNet's 9x9 tail (DESIGN.md)
             x = x.contiguous(memory_format=torch.channels_last)
