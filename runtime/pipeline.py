@@ -88,13 +88,10 @@ class Pipeline:
                             except queue.Empty:
                                 pass
                 else:
-                    self._put(self.q_cap, frame)
+                    self.q_cap.put(frame)
         finally:
             self.stats.decode_errors = self.source.errors
             self.q_cap.put(END)
-
-    def _put(self, q: queue.Queue[Any], item: Any) -> None:
-        q.put(item)
 
     def _preprocess(self) -> None:
         """Batches of consecutive same-size frames (--batch), in capture order."""
@@ -113,13 +110,13 @@ class Pipeline:
                 pending = []
             if end:
                 break
-        self._put(self.q_pre, END)
+        self.q_pre.put(END)
 
     def _prepare(self, frames: list[Frame]) -> None:
         t = time.perf_counter()
         x = self.model.prepare([f.image for f in frames])
         self.stats.stage("preprocess", time.perf_counter() - t, len(frames))
-        self._put(self.q_pre, (frames, x))
+        self.q_pre.put((frames, x))
 
     def _infer(self) -> None:
         source = self.q_cap if self.live else self.q_pre  # live: take the newest frame directly
@@ -139,8 +136,8 @@ class Pipeline:
                 self._drain(source)
                 break
             self.stats.stage("infer", time.perf_counter() - t, len(frames))
-            self._put(self.q_inf, (frames, y))
-        self._put(self.q_inf, END)
+            self.q_inf.put((frames, y))
+        self.q_inf.put(END)
 
     def _postprocess(self) -> None:
         while (item := self.q_inf.get()) is not END:
@@ -153,8 +150,8 @@ class Pipeline:
                 images = [side_by_side(f.image, img) for f, img in zip(frames, images)]
             self.stats.stage("postprocess", time.perf_counter() - t, len(frames))
             for f, img in zip(frames, images):
-                self._put(self.q_out, (f, img))
-        self._put(self.q_out, END)
+                self.q_out.put((f, img))
+        self.q_out.put(END)
 
     def _sink(self) -> None:
         while (item := self.q_out.get()) is not END:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -20,7 +19,7 @@ from torch import Tensor, nn
 
 from vgx.card import ModelCard
 from vgx.errors import VgxError
-from vgx.images import list_images, load_rgb, save_rgb
+from vgx.images import center_square, list_images, load_rgb, save_rgb
 from vgx.metrics import psnr
 
 from .models.dcgan import Critic
@@ -33,10 +32,7 @@ MIN_IMAGES = 16
 
 def face_crop(rgb: np.ndarray, size: int = SIZE) -> np.ndarray:
     """Centre square crop resized to size x size (any input size works)."""
-    h, w = rgb.shape[:2]
-    s = min(h, w)
-    y, x = (h - s) // 2, (w - s) // 2
-    return cv2.resize(rgb[y : y + s, x : x + s], (size, size), interpolation=cv2.INTER_AREA)
+    return center_square(rgb, size)
 
 
 class FaceSampler:

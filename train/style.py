@@ -18,18 +18,15 @@ from torch import Tensor, nn
 
 from vgx.card import ModelCard
 from vgx.errors import VgxError
-from vgx.images import caption, demo_images, list_images, load_rgb, save_rgb, side_by_side
+from vgx.images import caption, center_square, demo_images, list_images, load_rgb, save_rgb, side_by_side
 
+from .evaluate import to_tensor
 from .lossnet import LossNetwork
 from .recipes import Recipe
 from .style_losses import content_loss, gram, style_loss, tv_loss
 
 CONTENT_LAYER = "s3"
 STYLE_WEIGHTS = {"s2": 1.0, "s3": 1.0, "s4": 1.0, "s5": 1.0}
-
-
-def _tensor(rgb: np.ndarray) -> Tensor:
-    return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float().div_(255.0).unsqueeze(0)
 
 
 class ContentSampler:
@@ -69,7 +66,7 @@ def load_style_image(path: str | Path, size: int) -> Tensor:
     img = load_rgb(path)
     s = size / min(img.shape[:2])
     img = cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))), interpolation=cv2.INTER_AREA)
-    return _tensor(img)
+    return to_tensor(img)
 
 
 class StyleRecipe(Recipe):
@@ -115,7 +112,7 @@ class StyleValidator:
     def __init__(self, recipe: StyleRecipe, folder: str | None, size: int = 256) -> None:
         self.recipe = recipe
         imgs = [load_rgb(f) for f in list_images(folder)[:6]] if folder else list(demo_images().values())
-        self.images = [_square(i, size) for i in imgs]
+        self.images = [center_square(i, size) for i in imgs]
 
     @torch.no_grad()
     def run(self, model: nn.Module, grid_path: Path | None = None) -> dict[str, float]:
@@ -124,7 +121,7 @@ class StyleValidator:
         totals: dict[str, float] = {}
         pairs = []
         for img in self.images:
-            x = _tensor(img)
+            x = to_tensor(img)
             y = model(x).clamp(0, 1)
             for k, v in self.recipe.losses(x, y).items():
                 totals[k] = totals.get(k, 0.0) + float(v) / len(self.images)
@@ -136,10 +133,3 @@ class StyleValidator:
             save_rgb(grid_path, grid)
             save_rgb(grid_path.with_name("latest.png"), grid)
         return {f"val_{k}": v for k, v in totals.items()}
-
-
-def _square(img: np.ndarray, size: int) -> np.ndarray:
-    s = size / min(img.shape[:2])
-    img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_AREA)
-    y, x = (img.shape[0] - size) // 2, (img.shape[1] - size) // 2
-    return np.ascontiguousarray(img[y : y + size, x : x + size])

@@ -78,6 +78,16 @@ def to_rgb_uint8(nchw: np.ndarray) -> np.ndarray:
     return (np.clip(chw.transpose(1, 2, 0), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def center_square(rgb: np.ndarray, size: int) -> np.ndarray:
+    """The centred square crop of an image, resized to size x size (area interpolation)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    y, x = (h - side) // 2, (w - side) // 2
+    return cv2.resize(rgb[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_AREA)
+
+
 def mod_crop(img: np.ndarray, scale: int) -> np.ndarray:
     """Crop H and W down to multiples of `scale` (the SR evaluation protocol)."""
     h, w = img.shape[:2]
