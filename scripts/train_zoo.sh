@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (STREAM a or b: two 1-thread streams for 2 cores)
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, style-a, style-b, faces: 1-thread streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${VGX_DATA:-../shared/data}/sr
@@ -34,6 +34,19 @@ gen() {  # name steps batch lr: face generators on the ORL split
     --batch-size "$batch" --lr "$lr" --threads 1 --val-every 250 --ckpt-every 250 "${resume[@]}" >>"$out/console.log" 2>&1
 }
 
+sty() {  # style [--slim]: a shipped style on BSD200 + T91 crops; settings chosen by the probes in train/style.py
+  local style=$1 file=$2; shift 2
+  local name=style-$style${1:+-slim} out=$RUNS/style-$style${1:+-slim} resume=()
+  [ "$(done_steps "$out")" -ge "$STYLE_STEPS" ] && return 0
+  [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
+  mkdir -p "$out"
+  vgx train "$name" --style "${VGX_DATA:-../shared/data}/style/style-images/$file" --data "$D/train/BSD200" --data "$D/train/T91" \
+    --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$STYLE_STEPS" --batch-size 4 \
+    --patch-size 128 --lr 1e-3 --style-weight 5 --stability-weight "${STABILITY:-3000}" --threads 1 --val-every 250 \
+    --ckpt-every 100 "${resume[@]}" "$@" >>"$out/console.log" 2>&1
+}
+STYLE_STEPS=${STYLE_STEPS:-1000}
+
 case "${1:-a}" in
   a)
     run espcn-x3 8000 32 32 1e-3
@@ -55,12 +68,22 @@ case "${1:-a}" in
     run espcn-x3 16000 32 32 1e-3
     run fsrcnn-x3 16000 32 32 1e-3
     ;;
+  style-a)
+    for s in wave:wave.jpg starry-night:starry_night.jpg the-scream:the_scream.jpg; do
+      sty "${s%%:*}" "${s#*:}"; sty "${s%%:*}" "${s#*:}" --slim
+    done
+    ;;
+  style-b)
+    for s in udnie:udnie.jpg composition-vii:composition_vii.jpg shipwreck:shipwreck.jpg; do
+      sty "${s%%:*}" "${s#*:}"; sty "${s%%:*}" "${s#*:}" --slim
+    done
+    ;;
   faces)
     F=${VGX_DATA:-../shared/data}/faces/orl_att
     mkdir -p "$RUNS/faces/train" "$RUNS/faces/val"  # s37..s40 held out for reconstruction PSNR
     for i in $(seq 1 36); do ln -sfn "$(realpath "$F/s$i")" "$RUNS/faces/train/s$i"; done
     for i in $(seq 37 40); do ln -sfn "$(realpath "$F/s$i")" "$RUNS/faces/val/s$i"; done
-    gen dcgan-faces 2500 64 2e-4
+    gen dcgan-faces 6000 64 2e-4  # 2500 first (66% faces found), then a second slice
     gen vae-faces 2500 64 1e-3
     ;;
 esac

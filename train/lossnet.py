@@ -24,9 +24,12 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 # (expand ratio, kernel, stride, out channels, repeats) per stage: EfficientNet-B0.
 STAGES = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
           (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
-# Block index -> name of the feature taken there: the last block of stages 2..5
-# (strides 4, 8, 16, 16): edges and textures to parts, as VGG's relu2_2..relu4_3.
-DEFAULT_LAYERS = {2: "s2", 4: "s3", 7: "s4", 10: "s5"}
+# Named feature points. sN: the output of the last block of stage N (strides 4, 8, 16, 16;
+# linear bottlenecks, signed): edges and textures to parts, as VGG's relu2_2..relu4_3.
+# stem / eN: post-ReLU6 activations (the stem's; block N's expansion), the closest thing
+# this net has to VGG's relu layers, which is what Gram-matrix style losses want.
+OUTPUTS = {"s2": 2, "s3": 4, "s4": 7, "s5": 10}
+DEFAULT_LAYERS = ("s2", "s3", "s4", "s5")
 
 
 class SameConv2d(nn.Conv2d):
@@ -56,10 +59,14 @@ class MBConv(nn.Module):
         self.skip = stride == 1 and cin == cout
 
     def forward(self, x: Tensor) -> Tensor:
-        h = F.relu6(self._bn0(self._expand_conv(x))) if hasattr(self, "_expand_conv") else x
-        h = F.relu6(self._bn1(self._depthwise_conv(h)))
+        return self.forward_with_expansion(x)[0]
+
+    def forward_with_expansion(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(output, the post-ReLU6 expanded activation: the block's VGG-like 'relu' feature)."""
+        e = F.relu6(self._bn0(self._expand_conv(x))) if hasattr(self, "_expand_conv") else x
+        h = F.relu6(self._bn1(self._depthwise_conv(e)))
         h = self._bn2(self._project_conv(h))
-        return x + h if self.skip else h
+        return (x + h if self.skip else h), e
 
 
 class EfficientNetLite0(nn.Module):
@@ -102,20 +109,33 @@ def load_efficientnet_lite0() -> EfficientNetLite0:
 class LossNetwork(nn.Module):
     """Frozen features of RGB [0,1] images at named layers, optionally softmax-smoothed.
 
-    `features(x)` returns {layer name: NCHW tensor}. Only the blocks up to the deepest
-    requested layer run.
+    `features(x)` returns {layer name: NCHW tensor}, smoothed at `temperature` (None: raw).
+    Only the blocks up to the deepest requested layer run. At temperature 1 the softmax is
+    nearly one-hot on the sN projection outputs (std ~10): fine for SRGAN's feature match,
+    too flat to rank content distortions; style training takes raw features (see
+    vgx.train.style for the measurements).
     """
 
-    def __init__(self, layers: dict[int, str] | None = None, smooth: bool = True, backbone: str = "efficientnet") -> None:
+    def __init__(self, layers: tuple[str, ...] = DEFAULT_LAYERS, temperature: float | None = 1.0,
+                 backbone: str = "efficientnet") -> None:
         super().__init__()
-        self.layers = dict(layers or DEFAULT_LAYERS)
-        self.smooth = smooth
+        self.temperature = temperature
+        self.outputs: dict[int, str] = {}  # block index -> name of its output
+        self.expansions: dict[int, str] = {}  # block index -> name of its expanded activation
+        self.take_stem = "stem" in layers
         if backbone == "vgg":
             self._init_vgg()
         elif backbone == "efficientnet":
+            for name in layers:
+                if name in OUTPUTS:
+                    self.outputs[OUTPUTS[name]] = name
+                elif name.startswith("e") and name[1:].isdigit() and 0 < int(name[1:]) < 16:
+                    self.expansions[int(name[1:])] = name
+                elif name != "stem":
+                    raise VgxError(f"unknown loss-network layer {name!r}: stem, e1..e15 or {', '.join(OUTPUTS)}")
             net = load_efficientnet_lite0()
             self.stem = nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6())
-            self.blocks = nn.ModuleList(net._blocks[: max(self.layers) + 1])
+            self.blocks = nn.ModuleList(net._blocks[: max([*self.outputs, *self.expansions, 0]) + 1])
         else:
             raise VgxError(f"unknown loss network {backbone!r}; choose efficientnet or vgg")
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
@@ -129,23 +149,34 @@ class LossNetwork(nn.Module):
         except ImportError:
             raise VgxError("the VGG loss network needs torchvision (and its cached weights); use efficientnet") from None
         feats = vgg16(weights=VGG16_Weights.IMAGENET1K_V1).features
-        cut = {3: "relu1_2", 8: "relu2_2", 15: "relu3_3", 22: "relu4_3"}
-        self.layers = cut
+        self.outputs = {3: "relu1_2", 8: "relu2_2", 15: "relu3_3", 22: "relu4_3"}
+        self.take_stem = False
         self.stem = nn.Identity()
-        self.blocks = nn.ModuleList(feats[: max(cut) + 1])
+        self.blocks = nn.ModuleList(feats[: max(self.outputs) + 1])
 
     def train(self, mode: bool = True) -> LossNetwork:  # frozen: BatchNorm stays in eval
         return super().train(False)
 
-    def features(self, x: Tensor) -> dict[str, Tensor]:
+    def raw_features(self, x: Tensor) -> dict[str, Tensor]:
         h = self.stem((x - self.mean) / self.std)
-        out = {}
+        out = {"stem": h} if self.take_stem else {}
         for i, block in enumerate(self.blocks):
-            h = block(h)
-            if i in self.layers:
-                # softmax over channels, times C so values average 1 whatever the width
-                out[self.layers[i]] = F.softmax(h, dim=1) * h.shape[1] if self.smooth else h
+            if i in self.expansions:
+                h, out[self.expansions[i]] = block.forward_with_expansion(h)
+            else:
+                h = block(h)
+            if i in self.outputs:
+                out[self.outputs[i]] = h
         return out
+
+    def features(self, x: Tensor) -> dict[str, Tensor]:
+        raw = self.raw_features(x)
+        return raw if self.temperature is None else smooth(raw, self.temperature)
+
+
+def smooth(feats: dict[str, Tensor], temperature: float) -> dict[str, Tensor]:
+    """Softmax over channels at `temperature`, times C so values average 1 whatever the width."""
+    return {k: F.softmax(v / temperature, dim=1) * v.shape[1] for k, v in feats.items()}
 
 
 def feature_loss(net: LossNetwork, sr: Tensor, hr: Tensor, weights: dict[str, float] | None = None) -> Tensor:

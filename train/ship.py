@@ -1,44 +1,71 @@
 """Turn a finished training run into shipped weights: measured, small, weights-only.
 
-Scores the run on Set5 and Set14 (the literature's protocol), stores the weights as fp16
-when that changes neither score by more than 0.005 dB (else fp32), writes the figures
-into the model card, and saves `train/weights/NAME.pt`.
+SR runs are scored on Set5 and Set14 (the literature's protocol) and stored as fp16 when
+that changes neither score by more than 0.005 dB. Style and generator runs carry figures
+measured by their reports (flicker, face rate, ...) and are stored as fp16 when the fp16
+weights' outputs agree with fp32's to at least 50 dB PSNR on the verification inputs.
+Either way the figures go into the model card, saved as `train/weights/NAME.pt`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import torch
+from torch import nn
+
 from vgx.card import ModelCard
+from vgx.metrics import agreement, worst
+from vgx.samples import verification_inputs
 
 from . import checkpoint, zoo
 from .evaluate import evaluate
 from .loading import load_model
 
-FP16_TOLERANCE_DB = 0.005
+FP16_TOLERANCE_DB = 0.005  # SR: largest change in Set5/Set14 PSNR-Y
+FP16_AGREEMENT_DB = 50.0  # others: least PSNR between fp16-weight and fp32-weight outputs
 
 
-def ship(run_weights: str | Path, sets: dict[str, Path], dest: Path = zoo.WEIGHTS_DIR,
-         log=print) -> ModelCard:
+def ship(run_weights: str | Path, sets: dict[str, Path] | None = None, quality: dict[str, float] | None = None,
+         dest: Path = zoo.WEIGHTS_DIR, log=print) -> ModelCard:
+    """SR: pass `sets` ({"set5": folder, ...}); style / generate: pass the measured `quality`."""
     model, card = load_model(str(run_weights))
     card.default_tile = zoo.resolve(card.name).card().default_tile  # runtime settings follow the zoo
-    scores = {}
-    for set_name, folder in sets.items():
-        m = evaluate(model, card.name, card.scale, folder).mean
-        scores[set_name] = m
+    means = _sr_means(model, card, sets) if sets else {}
+    for set_name, m in means.items():
         card.quality[f"{set_name}_psnr_y"] = round(m["psnr_y"], 3)
         card.quality[f"{set_name}_ssim"] = round(m["ssim"], 4)
         card.quality[f"{set_name}_bicubic_psnr_y"] = round(m["bicubic_psnr_y"], 3)
+    card.quality.update(quality or {})
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / f"{card.name}.pt"
     checkpoint.save(target, card, model, half=True)
     half_model, _ = load_model(str(target))
-    worst = max(abs(evaluate(half_model, card.name, card.scale, folder).mean["psnr_y"] - scores[s]["psnr_y"])
-                for s, folder in sets.items())
-    if worst > FP16_TOLERANCE_DB:
-        checkpoint.save(target, card, model, half=False)
-        log(f"{card.name}: fp16 storage moved PSNR-Y by {worst:.4f} dB; shipped fp32")
+    if sets:
+        half_means = _sr_means(half_model, card, sets)
+        drift = max(abs(half_means[k]["psnr_y"] - means[k]["psnr_y"]) for k in means)
+        ok, what = drift <= FP16_TOLERANCE_DB, f"moved PSNR-Y by {drift:.4f} dB"
     else:
-        log(f"{card.name}: fp16 storage moved PSNR-Y by {worst:.4f} dB; shipped fp16")
+        agree = _output_agreement(model, half_model, card)
+        ok, what = agree >= FP16_AGREEMENT_DB, f"outputs agree with fp32 to {agree:.1f} dB"
+    if not ok:
+        checkpoint.save(target, card, model, half=False)
+    log(f"{card.name}: fp16 storage {what}; shipped {'fp16' if ok else 'fp32'}")
     log(f"{card.name}: " + ", ".join(f"{k} {v}" for k, v in card.quality.items()) + f" -> {target}")
     return card
+
+
+def _sr_means(model: nn.Module, card: ModelCard, sets: dict[str, Path]) -> dict[str, dict[str, float]]:
+    return {set_name: evaluate(model, card.name, card.scale, folder).mean for set_name, folder in sets.items()}
+
+
+@torch.no_grad()
+def _output_agreement(model: nn.Module, other: nn.Module, card: ModelCard) -> float:
+    model.eval()
+    other.eval()
+    figures = []
+    for x in verification_inputs(card):
+        t = torch.from_numpy(np.ascontiguousarray(x))
+        figures.append(agreement(model(t).numpy(), other(t).float().numpy()))
+    return worst(figures)["psnr"]

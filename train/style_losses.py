@@ -2,9 +2,11 @@
 
 Content: features of the output vs the content image at one mid layer. Style: Gram
 matrices of the (softmax-smoothed) features vs the painting's, over several layers.
-Total variation keeps the output smooth. Stability (Gupta et al. 2017): the output of a
-slightly noisy input must match the output of the clean one, which is what makes
-frame-by-frame video stop flickering.
+Total variation keeps the output smooth. Stability: the output of a moved, slightly noisy
+copy of the input must equal the moved output of the clean one. This is Gupta et al.'s
+noise stability (2017) plus synthetic motion, a ReCoNet-style temporal loss whose flow is
+known exactly (a random small affine warp), so no video, and no flow estimator, is needed
+at training time; it is what stops frame-by-frame video from flickering.
 """
 
 from __future__ import annotations
@@ -22,16 +24,46 @@ def gram(feat: Tensor) -> Tensor:
 
 
 def style_loss(feats: dict[str, Tensor], targets: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
-    """Sum over layers of weight x MSE between Gram matrices (targets: 1 x C x C)."""
-    total = sum(w * F.mse_loss(gram(feats[k]), targets[k].expand(feats[k].shape[0], -1, -1))
+    """Sum over layers of weight x relative squared Gram error, |G - T|^2 / |T|^2 (targets: 1 x C x C).
+
+    Relative errors are scale-free, so one style weight fits every layer, painting and
+    smoothing temperature (raw MSEs differ by orders of magnitude between them).
+    """
+    total = sum(w * F.mse_loss(gram(feats[k]), targets[k].expand(feats[k].shape[0], -1, -1)) / targets[k].square().mean()
                 for k, w in weights.items())
     return total if isinstance(total, Tensor) else torch.zeros(())
 
 
 def content_loss(feats: dict[str, Tensor], targets: dict[str, Tensor], layer: str) -> Tensor:
-    return F.mse_loss(feats[layer], targets[layer])
+    """Relative squared feature error at one layer, |F - T|^2 / |T|^2."""
+    return F.mse_loss(feats[layer], targets[layer]) / targets[layer].square().mean().clamp_min(1e-8)
 
 
 def tv_loss(x: Tensor) -> Tensor:
     """Mean absolute difference between neighbouring pixels."""
     return (x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean()
+
+
+def random_motion(n: int, shift_px: float, size: tuple[int, int]) -> Tensor:
+    """N x 2 x 3 affine matrices: shifts up to `shift_px`, rotations up to 1.5 deg, zoom +-2%,
+    the motion between consecutive frames of ordinary video (torch's RNG: resumable)."""
+    h, w = size
+    angle = (torch.rand(n) * 2 - 1) * (1.5 * torch.pi / 180)
+    zoom = 1 + (torch.rand(n) * 2 - 1) * 0.02
+    shift = (torch.rand(n, 2) * 2 - 1) * shift_px * torch.tensor([2.0 / w, 2.0 / h])
+    cos, sin = torch.cos(angle) * zoom, torch.sin(angle) * zoom
+    return torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+
+
+def warp(x: Tensor, theta: Tensor) -> tuple[Tensor, Tensor]:
+    """(x resampled by theta, mask of pixels that came from inside the frame)."""
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    moved = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    inside = F.grid_sample(torch.ones_like(x[:, :1]), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return moved, (inside > 0.999).to(x.dtype)
+
+
+def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor) -> Tensor:
+    """MSE between f(move(x) + noise) and move(f(x)) where both are defined."""
+    target, mask = warp(out, theta)
+    return ((out_of_moved - target) ** 2 * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)

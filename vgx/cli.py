@@ -77,11 +77,12 @@ def train(
     style: Optional[Path] = typer.Option(None, help="style: the painting to learn (vgx train style --style IMG)"),
     name: Optional[str] = typer.Option(None, help="style: the model's name (default: the image's name)"),
     slim: bool = typer.Option(False, "--slim", help="style: the slim edge variant (~5x fewer MACs)"),
-    style_weight: float = typer.Option(1e3, help="style: Gram loss weight"),
+    style_weight: float = typer.Option(20.0, help="style: weight of the relative Gram error"),
     content_weight: float = typer.Option(1.0, help="style: content loss weight"),
     tv_weight: float = typer.Option(1e-3, help="style: total-variation weight"),
     stability_weight: float = typer.Option(10.0, help="style: noise-stability weight (0 turns it off)"),
     style_size: int = typer.Option(256, help="style: the painting's short side when its Grams are taken"),
+    style_temperature: float = typer.Option(0.0, help="style: softmax temperature of the Gram features (0: raw)"),
 ) -> None:
     """Train a zoo model (PyTorch; data-parallel under torchrun). Style: vgx train style --style IMG --data DIR."""
     from vgx.train.loop import TrainConfig
@@ -94,7 +95,8 @@ def train(
         if model.lower() == "style":
             model = f"style-{(name or style.stem).lower().replace('_', '-')}{'-slim' if slim else ''}"
         extra = {"style_image": str(style), "style_weight": style_weight, "content_weight": content_weight,
-                 "tv_weight": tv_weight, "stability_weight": stability_weight, "style_size": style_size}
+                 "tv_weight": tv_weight, "stability_weight": stability_weight, "style_size": style_size,
+                 "temperature": style_temperature}
 
     cfg = TrainConfig(
         model=model, data=[str(d) for d in data], scale=scale, out=str(out), val=str(val) if val else None, steps=steps,

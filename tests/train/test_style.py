@@ -13,7 +13,7 @@ from vgx.flicker import flicker_ratio
 from vgx.images import demo_images, save_rgb
 from vgx.train import zoo
 from vgx.train.lossnet import LossNetwork, load_efficientnet_lite0
-from vgx.train.style_losses import gram, style_loss, tv_loss
+from vgx.train.style_losses import content_loss, gram, style_loss, tv_loss
 
 
 def test_gram_by_hand() -> None:
@@ -25,9 +25,11 @@ def test_gram_by_hand() -> None:
 
 def test_style_and_tv_losses_by_hand() -> None:
     f = {"a": torch.ones(2, 3, 4, 4)}
-    target = {"a": gram(torch.zeros(1, 3, 4, 4))}
-    # gram of ones: every entry 16/48 = 1/3; MSE vs zeros = 1/9
-    assert style_loss(f, target, {"a": 2.0}).item() == pytest.approx(2 / 9)
+    target = {"a": gram(2 * torch.ones(1, 3, 4, 4))}
+    # gram of ones: every entry 16/48 = 1/3, of twos 4/3; MSE 1, relative to mean(T^2) = 16/9
+    assert style_loss(f, target, {"a": 2.0}).item() == pytest.approx(2 * 9 / 16)
+    # content: relative squared error, |2 - 1|^2 / 1^2
+    assert content_loss({"a": f["a"] * 2}, {"a": f["a"]}, "a").item() == pytest.approx(1.0)
     x = torch.zeros(1, 1, 3, 3)
     x[0, 0, :, 2] = 1.0  # one vertical edge: horizontal diffs |0-1| in one of two columns
     assert tv_loss(x).item() == pytest.approx(0.0 + 0.5)
@@ -120,3 +122,30 @@ def test_flicker_rises_with_per_frame_noise() -> None:
     rng = np.random.default_rng(0)
     noisy = [np.clip(f.astype(int) + rng.integers(-6, 7, f.shape), 0, 255).astype(np.uint8) for f in frames]
     assert flicker_ratio(frames, noisy) > 1.5
+
+
+def test_stability_loss_is_zero_for_a_motion_equivariant_net_and_not_for_a_fixed_pattern() -> None:
+    from vgx.train.style_losses import random_motion, stability_loss, warp
+
+    torch.manual_seed(0)
+    x = torch.nn.functional.avg_pool2d(torch.rand(2, 3, 64, 64), 5, 1, 2)  # smooth, so resampling is exact-ish
+    theta = random_motion(2, 4.0, (64, 64))
+    moved, mask = warp(x, theta)
+    assert 0.8 < float(mask.mean()) < 1.0  # the border that came from outside the frame is left out
+    colour = lambda t: 0.5 * t + 0.25  # noqa: E731 - per-pixel: moves with the content
+    assert stability_loss(colour(moved), colour(x), theta).item() < 1e-4
+    grid = torch.zeros(1, 3, 64, 64)
+    grid[..., ::4, :] = 1.0  # a pattern fixed to the frame: the flicker the loss must punish
+    assert stability_loss(colour(moved) + grid, colour(x) + grid, theta).item() > 1e-2
+
+
+def test_loss_network_names_its_layers_and_refuses_unknown_ones() -> None:
+    from vgx.errors import VgxError
+
+    net = LossNetwork(("stem", "e1", "e5", "s3"), temperature=None)
+    feats = net.raw_features(torch.rand(1, 3, 64, 64))
+    assert {k: tuple(v.shape[1:]) for k, v in feats.items()} == {
+        "stem": (32, 32, 32), "e1": (96, 32, 32), "e5": (240, 8, 8), "s3": (40, 8, 8)}
+    assert min(float(feats[k].min()) for k in ("stem", "e1", "e5")) >= 0  # post-ReLU6
+    with pytest.raises(VgxError, match="unknown loss-network layer"):
+        LossNetwork(("relu3_3",))
