@@ -13,8 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from vgx import manifest as mf
 from vgx.environment import cpu_model, gpu_compute_capability, report
+from vgx.errors import VgxError
+from vgx.manifest import PRECISIONS
 
-from .matrix import Case, run_case
+from .matrix import BACKENDS, Case, run_case
 from .report import SCHEMA, write
 
 FLOP_PER_CYCLE_AVX2_FMA = 32  # 2 FMA units x 8 fp32 lanes x 2 FLOP
@@ -32,6 +34,19 @@ class BenchRequest:
     quality_data: Path | None = None  # Set5, when present
     out: Path = Path("benchmarks/results")
     threads: int | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a bad matrix before anything is exported or timed."""
+        for kind, given, known in (("backend", self.backends, BACKENDS), ("precision", self.precisions, PRECISIONS)):
+            unknown = [g for g in given if g not in known]
+            if unknown:
+                raise VgxError(f"unknown {kind} {', '.join(map(repr, unknown))}: choose from {', '.join(known)}")
+        if self.runs is not None and self.runs < 1:
+            raise VgxError("--runs must be at least 1")
+        if self.target_s <= 0:
+            raise VgxError("--seconds must be positive")
+        if not self.models:
+            raise VgxError("no models to bench (no shipped weights?)")
 
 
 def machine() -> dict[str, Any]:

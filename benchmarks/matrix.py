@@ -26,7 +26,6 @@ from vgx.metrics import agreement
 from .timing import measure, summarize
 
 BACKENDS = ("torch", "torch-cl", "ort-cpu", "ort-cuda", "ort-trt", "trt")
-PRECISIONS = ("fp32", "fp16", "int8")
 NAMED_SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
 
 

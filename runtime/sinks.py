@@ -6,6 +6,7 @@ while the others go on.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -101,22 +102,34 @@ class DisplaySink(Sink):
         cv2.destroyAllWindows()
 
 
-def open_sink(text: str, fps: float = 30.0, audio_from: Path | None = None, bind: str | None = None) -> Sink:
+def output_kind(text: str) -> tuple[str, Any]:
+    """What an --output names, checked without opening anything (so a typo fails before a
+    model loads): ("null" | "display" | "http" | "video" | "folder", host-port or path)."""
     uri = parse(text, OUTPUT_SCHEMES)
-    if uri.scheme == "null":
-        return NullSink()
-    if uri.scheme == "display":
-        return DisplaySink()
+    if uri.scheme in ("null", "display"):
+        return uri.scheme, None
     if uri.scheme == "http":
-        from .mjpeg import MjpegServer
-
-        host, port = host_port(uri.location)
-        return MjpegServer(bind or host, port)
+        return "http", host_port(uri.location)
     path = Path(uri.location)
     if path.suffix.lower() in (".mp4", ".mkv", ".mov", ".avi"):
-        return VideoFileSink(path, fps, audio_from)
+        return "video", path
     if path.suffix.lower() in IMAGE_SUFFIXES:
         raise VgxError(f"--output {path} names an image; give a folder for images or a .mp4 for video")
     if path.suffix:
         raise VgxError(f"unknown output type {path.suffix!r}: use a .mp4/.mkv file, a folder, http://HOST:PORT or null://")
-    return ImageFolderSink(path)
+    return "folder", path
+
+
+def open_sink(text: str, fps: float = 30.0, audio_from: Path | None = None, bind: str | None = None) -> Sink:
+    kind, where = output_kind(text)
+    if kind == "null":
+        return NullSink()
+    if kind == "display":
+        return DisplaySink()
+    if kind == "http":
+        from .mjpeg import MjpegServer
+
+        return MjpegServer(bind or where[0], where[1])
+    if kind == "video":
+        return VideoFileSink(where, fps, audio_from)
+    return ImageFolderSink(where)

@@ -74,6 +74,9 @@ class DemoSource(Source):
         return self._frame(np.ascontiguousarray(self.canvas[y : y + h, x : x + w]))
 
 
+NETWORK_TIMEOUT_MS = 10_000
+
+
 class VideoSource(Source):
     """A video file, a camera, a GStreamer pipeline or a network stream, through OpenCV."""
 
@@ -85,7 +88,9 @@ class VideoSource(Source):
         self.gaps = 0
         self.cap = self._open()
         if not self.cap.isOpened():
-            raise VgxError(f"cannot open {label}")
+            why = (f"unreachable, refused or silent for {NETWORK_TIMEOUT_MS // 1000} s" if reconnect
+                   else "no such device or busy" if live else "empty, truncated or not a video")
+            raise VgxError(f"cannot open {label}: {why}")
         self.fps = self.cap.get(cv2.CAP_PROP_FPS) or 30.0
         if not live:
             self.total = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
@@ -95,7 +100,11 @@ class VideoSource(Source):
             self.first: np.ndarray | None = first
 
     def _open(self) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(self.target, self.api)
+        if self.reconnect:  # network: bounded waits, so a dead host is an error or a gap, not a hang
+            cap = cv2.VideoCapture(self.target, self.api, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, NETWORK_TIMEOUT_MS,
+                                                           cv2.CAP_PROP_READ_TIMEOUT_MSEC, NETWORK_TIMEOUT_MS])
+        else:
+            cap = cv2.VideoCapture(self.target, self.api)
         if isinstance(self.target, int) and cap.isOpened():  # webcams: MJPG lifts YUYV's FPS cap
             cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
             if self.size_wanted:

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from vgx.errors import VgxError
+from vgx.manifest import PRECISIONS
 
 from .enhancer import Enhancer
 from .pipeline import Pipeline, StreamOptions
-from .sinks import open_sink
+from .sinks import open_sink, output_kind
 from .sources import open_source
 from .switcher import ModelSwitcher
 
+SR_SCALES = (2, 3, 4)
 DEFAULT_MODELS = {"sr": "espcn-x{scale}", "style": "style-{style}", "generate": "dcgan-faces"}
 DEFAULT_OUTPUT = "vgx-out/stream.mp4"
 
@@ -54,6 +56,8 @@ def model_for(req: StreamRequest) -> str:
     if req.task == "style":
         suffix = "-slim" if req.slim else ""
         return ",".join(DEFAULT_MODELS["style"].format(style=s.strip()) + suffix for s in req.style.split(","))
+    if req.task == "sr" and req.scale not in SR_SCALES:
+        raise VgxError(f"--scale must be one of {', '.join(map(str, SR_SCALES))} (the zoo's SR scales), not {req.scale}")
     return DEFAULT_MODELS[req.task].format(scale=req.scale)
 
 
@@ -62,6 +66,10 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
         raise VgxError(f"--policy must be live or lossless, not {req.policy!r}")
     if req.batch < 1:
         raise VgxError("--batch must be at least 1")
+    if req.precision not in PRECISIONS:
+        raise VgxError(f"unknown precision {req.precision!r}: choose {', '.join(PRECISIONS)}")
+    for uri in req.outputs:  # a bad output fails now, not after the model has loaded
+        output_kind(uri)
     if req.task == "generate":
         return _run_generator(req, log)
     source = open_source(req.input, req.size, req.input_fps, req.frames)

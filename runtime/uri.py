@@ -8,7 +8,7 @@ file://PATH or a bare path (video or folder), http://HOST:PORT (MJPEG), null://.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from vgx.errors import VgxError
 
@@ -36,8 +36,17 @@ def parse(text: str, kinds: tuple[str, ...] = INPUT_SCHEMES) -> Uri:
     scheme = scheme.lower()
     if scheme not in kinds:
         raise VgxError(f"unknown scheme {scheme!r} in {text!r}; use one of {', '.join(s + '://' for s in kinds)}")
-    if scheme in ("rtsp", "rtsps", "http", "https", "gst"):
-        return Uri(scheme, rest)  # the query belongs to the remote URL / pipeline
+    if scheme in ("rtsp", "rtsps", "http", "https"):
+        try:
+            parts = urlsplit(f"{scheme}://{rest}")
+            parts.port  # noqa: B018 - raises on a port that is not a number in 0-65535
+        except ValueError:
+            raise VgxError(f"bad port in {text!r}: expected {scheme}://HOST[:PORT]/PATH with PORT 1-65535") from None
+        if not parts.hostname:
+            raise VgxError(f"no host in {text!r}: expected {scheme}://HOST[:PORT]/PATH")
+        return Uri(scheme, rest)  # the query belongs to the remote URL
+    if scheme == "gst":
+        return Uri(scheme, rest)  # a pipeline, verbatim
     location, _, query = rest.partition("?")
     return Uri(scheme, location, dict(parse_qsl(query)))
 

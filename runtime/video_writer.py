@@ -1,7 +1,9 @@
 """H.264 MP4 that browsers and phones play, written with PyAV (OpenCV's pip wheels cannot
 encode H.264); mp4v through OpenCV only as a fallback, said out loud. The audio track of
 a file input is copied over when the stream closes. Frames go to a temp file renamed at
-the end, so an interrupted or failed write never leaves a broken file under the name.
+the end, so an interrupted write never leaves a file under the name that looks complete.
+MP4s are fragmented (a keyframe and a fragment every 2 s): when the disk fills mid-stream,
+the fragments written so far are a valid, playable file, kept under the name and said so.
 """
 
 from __future__ import annotations
@@ -16,6 +18,28 @@ import cv2
 import numpy as np
 
 from vgx.errors import VgxError
+
+
+def trim_to_whole_fragments(path: Path) -> bool:
+    """Cut a fragmented MP4 after its last complete fragment (a write cut off mid-fragment
+    leaves a torn box at the end). True when at least one fragment of frames remains."""
+    import struct
+
+    size, end, good, frames = path.stat().st_size, 0, 0, False
+    with open(path, "rb") as f:
+        while end + 8 <= size:
+            f.seek(end)
+            length, kind = struct.unpack(">I4s", f.read(8))
+            if length == 1:  # 64-bit size follows
+                length = struct.unpack(">Q", f.read(8))[0]
+            if length < 8 or end + length > size:
+                break
+            end += length
+            if kind != b"moof":  # a moof counts only with the mdat after it
+                good, frames = end, frames or kind == b"mdat"
+    if frames:
+        os.truncate(path, good)
+    return frames
 
 
 class VideoWriter:
@@ -34,10 +58,10 @@ class VideoWriter:
         try:
             import av
 
-            self.container = av.open(str(self.tmp), "w")
+            self.container = av.open(str(self.tmp), "w", options=self._container_options())
             self.stream = self.container.add_stream("libx264", rate=self.fps)
             self.stream.width, self.stream.height, self.stream.pix_fmt = self.width, self.height, "yuv420p"
-            self.stream.options = {"preset": "veryfast", "crf": "18"}
+            self.stream.options = {"preset": "veryfast", "crf": "18", "g": str(max(1, round(2 * float(self.fps))))}
             self.av = av
         except Exception as e:  # noqa: BLE001 - no PyAV or no libx264: fall back, and say so
             if self.container is not None:
@@ -58,20 +82,43 @@ class VideoWriter:
                 self.container.mux(packet)
         self.frames += 1
 
+    def _container_options(self) -> dict[str, str]:
+        return {"movflags": "frag_keyframe+empty_moov+default_base_moof"} if self.path.suffix.lower() in (
+            ".mp4", ".mov") else {}
+
     def close(self) -> None:
-        if self.cv_writer is not None:
-            self.cv_writer.release()
-        elif self.container is not None:
-            for packet in self.stream.encode():
-                self.container.mux(packet)
-            self.container.close()
-            self.container = None
-            if self.audio_from is not None and self.frames:
-                self._add_audio()
+        try:
+            if self.cv_writer is not None:
+                self.cv_writer.release()
+            elif self.container is not None:
+                for packet in self.stream.encode():
+                    self.container.mux(packet)
+                self.container.close()
+                self.container = None
+                if self.audio_from is not None and self.frames:
+                    self._add_audio()
+        except Exception as e:  # noqa: BLE001 - disk full, I/O error: keep what is valid, then say so
+            kept = self._keep_partial()
+            raise VgxError(f"writing {self.path} failed ({e}); "
+                           + ("the part written before it is kept, playable" if kept else "nothing kept")) from None
         if self.frames:
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)
+
+    def _keep_partial(self) -> bool:
+        """After a failed write: the fragments already on disk are a valid MP4; keep them."""
+        try:
+            if self.container is not None:
+                self.container.close()
+        except Exception:  # noqa: BLE001 - the trailer cannot be written either; fragments stand alone
+            pass
+        self.container = None
+        if self.cv_writer is None and self.tmp.exists() and self._container_options() and trim_to_whole_fragments(self.tmp):
+            os.replace(self.tmp, self.path)
+            return True
+        self.tmp.unlink(missing_ok=True)
+        return False
 
     def _add_audio(self) -> None:
         """Remux the video with the input's audio packets (no re-encode of either)."""
@@ -85,7 +132,7 @@ class VideoWriter:
             if not audio:
                 return
             mixed = self.tmp.with_name(self.tmp.name + ".av" + self.tmp.suffix)
-            with av.open(str(self.tmp)) as video, av.open(str(mixed), "w") as out:
+            with av.open(str(self.tmp)) as video, av.open(str(mixed), "w", options=self._container_options()) as out:
                 v_out = out.add_stream_from_template(video.streams.video[0])
                 a_out = out.add_stream_from_template(audio[0])
                 for packet in video.demux(video.streams.video[0]):

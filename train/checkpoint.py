@@ -8,6 +8,8 @@ a killed run leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import os
+import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,12 @@ def load(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise VgxError(f"checkpoint not found: {p}")
     try:
-        payload = torch.load(p, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols before it refuses
+            warnings.simplefilter("ignore")
+            payload = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:  # code or arbitrary objects: refused, never run
+        raise VgxError(f"not a vgx checkpoint: {p} holds objects or code besides tensors, which vgx never "
+                       "loads (weights-only); re-save it with torch.save({'model': state_dict})") from None
     except Exception as e:  # noqa: BLE001 - torch raises many types for bad files
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise VgxError(f"not a loadable vgx checkpoint (weights-only): {p}: {first[:200]}") from None

@@ -30,11 +30,11 @@ def latents(n: int, dim: int, seed: int) -> torch.Tensor:
 
 def generate_command(model_name: str, n: int, seed: int, out: Path, interpolate: bool, steps: int,
                      keyframes: int = 4, fps: float = 24.0) -> Path:
+    if n < 1 or steps < 2:
+        raise VgxError("--n must be >= 1 and --steps >= 2")
     model, card = load_model(model_name)
     if card.task != "generate":
         raise VgxError(f"{card.name} is a {card.task} model; vgx generate needs dcgan-faces, vae-faces or your own")
-    if n < 1 or steps < 2:
-        raise VgxError("--n must be >= 1 and --steps >= 2")
     dim = card.arch_kwargs.get("latent_dim", 100)
     with torch.no_grad():
         if interpolate:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, List, Optional, TypeVar
@@ -14,6 +15,12 @@ from typing import Callable, List, Optional, TypeVar
 import typer
 
 from vgx.errors import VgxError
+
+# OpenCV and its FFmpeg print their own warnings to stderr ("moov atom not found"); vgx says
+# what failed itself, in one line, so their noise stays off unless VGX_DEBUG asks for it.
+if not os.environ.get("VGX_DEBUG"):
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "0")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="vgx: image-generation models from PyTorch training to real-time inference.")
@@ -34,7 +41,7 @@ def friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except VgxError as e:
-            typer.echo(f"vgx: error: {e}", err=True)
+            typer.echo(f"vgx: error: {' '.join(str(e).split())}", err=True)  # one line, always
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("vgx: interrupted", err=True)
@@ -325,7 +332,12 @@ def edit(
     typer.echo(f"wrote {editing.apply(model, direction, steps, input, seed, out, directions)}", err=True)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up (temp files, partial outputs) exactly as Ctrl-C does
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)  # `vgx stream` installs its own graceful stop
     app()
 
 

@@ -7,6 +7,7 @@ whoever owns the tensors (train/ for torch, runtime/ for numpy).
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,19 +32,54 @@ def list_images(folder: str | Path) -> list[Path]:
     return files
 
 
+def max_pixels() -> int:
+    """Largest image vgx decodes (VGX_MAX_PIXELS, default 64 MP): a 12000x12000 PNG is a few kB
+    on disk and 432 MB decoded, so size is checked from the header before decoding."""
+    try:
+        return int(os.environ.get("VGX_MAX_PIXELS", 64_000_000))
+    except ValueError:
+        raise VgxError("VGX_MAX_PIXELS must be a whole number of pixels") from None
+
+
 def load_rgb(path: str | Path) -> np.ndarray:
-    """Read any common image as uint8 RGB (grey, alpha, 16-bit and palette converted)."""
+    """Read any common image as uint8 RGB (grey, alpha, 16-bit, palette and CMYK converted)."""
     import cv2
 
     p = Path(path)
+    if not p.is_file():
+        raise VgxError(f"image not found: {p}" if not p.exists() else f"not a file: {p}")
     try:
         data = np.fromfile(p, dtype=np.uint8)
     except OSError as e:
         raise VgxError(f"cannot read image {p}: {e.strerror or e}") from None
+    _check_pixels(p, data)
     bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if bgr is None:
         raise VgxError(f"not a readable image: {p}")
     return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+def _check_pixels(p: Path, data: np.ndarray) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    limit = max_pixels()
+    try:
+        with warnings.catch_warnings():  # Pillow's own bomb warning: vgx says it in its words below
+            warnings.simplefilter("ignore")
+            with Image.open(BytesIO(data.tobytes())) as img:  # reads the header only
+                w, h = img.size
+        size = f"{w}x{h} ({w * h / 1e6:.0f} megapixels)"
+        too_big = w * h > limit
+    except Image.DecompressionBombError:  # Pillow refuses over 2x its own limit without telling the size
+        bomb = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+        size, too_big = f"over {bomb / 1e6:.0f} megapixels", limit < bomb
+    except Exception:  # noqa: BLE001 - not something Pillow knows; OpenCV decides below
+        return
+    if too_big:
+        raise VgxError(f"{p} is {size}, above the {limit / 1e6:.0f} megapixel limit; crop it, or raise "
+                       "VGX_MAX_PIXELS if you have the memory")
 
 
 def save_rgb(path: str | Path, rgb: np.ndarray) -> Path:

@@ -18,6 +18,7 @@ from vgx.errors import VgxError
 
 SCHEMA = 1
 NAME = "manifest.json"
+PRECISIONS = ("fp32", "fp16", "int8")  # what an artifact can hold, in this order
 REQUIRED = ("schema", "card", "opset", "inputs", "outputs", "files", "precisions")
 
 
@@ -29,12 +30,35 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def inside(folder: Path, name: str) -> Path:
+def inside(folder: Path, name: str, what: str = "manifest names a file") -> Path:
     """`folder / name`, refusing names that leave the folder (absolute, '..', links out)."""
     path = (folder / name).resolve()
     if not path.is_relative_to(folder.resolve()):
-        raise VgxError(f"manifest names a file outside its folder: {name!r}")
+        raise VgxError(f"{what} outside its folder: {name!r}")
     return path
+
+
+# An ONNX TensorProto.external_data entry {key: "location", value: PATH}, as protobuf bytes:
+# field 1 (key, 8 bytes "location") then field 2 (value, length-prefixed).
+_LOCATION = b"\n\x08location\x12"
+
+
+def external_data_locations(onnx_bytes: bytes) -> list[str]:
+    """The external-data paths an ONNX file names, found without the onnx package (the
+    runtime does not have it). ONNX Runtime checks these itself only from 1.24 on, and
+    TensorRT's parser reads them too, so vgx confines them before any runtime sees the file."""
+    found, i = [], onnx_bytes.find(_LOCATION)
+    while i >= 0:
+        j, length, shift = i + len(_LOCATION), 0, 0
+        while j < len(onnx_bytes):  # varint length
+            byte = onnx_bytes[j]
+            length |= (byte & 0x7F) << shift
+            j, shift = j + 1, shift + 7
+            if byte < 0x80:
+                break
+        found.append(onnx_bytes[j : j + length].decode("utf-8", "replace"))
+        i = onnx_bytes.find(_LOCATION, j + length)
+    return found
 
 
 def record_files(folder: Path, manifest: dict[str, Any]) -> None:
@@ -73,7 +97,25 @@ def read(folder: str | Path) -> dict[str, Any]:
         raise VgxError(f"{path} lacks {', '.join(missing)}: re-export the model")
     if manifest["schema"] != SCHEMA:
         raise VgxError(f"{path} has schema {manifest['schema']}; this vgx reads schema {SCHEMA}: re-export or upgrade vgx")
+    bad = _malformed(manifest)
+    if bad:
+        raise VgxError(f"{path} is malformed ({bad}): re-export the model")
     return manifest
+
+
+def _malformed(m: dict[str, Any]) -> str:
+    """What is wrong with the structure the readers rely on ('' when nothing)."""
+    if not isinstance(m["card"], dict) or not isinstance(m["card"].get("name"), str):
+        return "card"
+    files = m["files"]
+    if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("sha256"), str) for k, v in files.items()):
+        return "files: expected {name: {sha256, bytes}}"
+    precisions = m["precisions"]
+    if not isinstance(precisions, dict) or not all(
+            k in PRECISIONS and isinstance(v, dict) and isinstance(v.get("file"), str) for k, v in precisions.items()):
+        return f"precisions: expected {{{'|'.join(PRECISIONS)}: {{file, ...}}}}"
+    return ""
 
 
 def verified_path(folder: str | Path, manifest: dict[str, Any], name: str) -> Path:
@@ -87,4 +129,7 @@ def verified_path(folder: str | Path, manifest: dict[str, Any], name: str) -> Pa
         raise VgxError(f"{path} is missing: re-export the model")
     if sha256_file(path) != entry["sha256"]:
         raise VgxError(f"{path} does not match the sha256 in its manifest (changed or corrupt): re-export the model")
+    if path.suffix == ".onnx":
+        for location in external_data_locations(path.read_bytes()):
+            inside(root, location, what=f"{name} keeps external data")
     return path

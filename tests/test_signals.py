@@ -1,0 +1,67 @@
+"""Signals at awkward moments: outputs are complete and valid, or absent; never half-written.
+A training run killed outright (SIGKILL) resumes from its last checkpoint and reproduces the
+uninterrupted run's losses."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_vgx
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "vgx", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=REPO)
+
+
+@pytest.mark.parametrize("delay,sig", [(0.5, signal.SIGTERM), (1.5, signal.SIGINT), (3.0, signal.SIGTERM),
+                                       (5.0, signal.SIGINT)])
+def test_interrupted_export_leaves_a_verified_artifact_or_nothing(tmp_path: Path, delay: float, sig: int) -> None:
+    out = tmp_path / "art"
+    proc = _start("export", "espcn-x2", "--fp16", "--int8", "--out", str(out))
+    time.sleep(delay)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "art"]
+    assert not leftovers, f"temp files left behind: {leftovers}"
+    if out.exists():  # the export won the race: then it must be whole
+        assert run_vgx("verify", str(out)).returncode == 0
+    else:
+        assert proc.returncode != 0
+
+
+def _losses(log: Path) -> dict[int, str]:
+    """step -> loss as written (a resumed run rewrites the steps after its checkpoint: last wins)."""
+    return {int(r["step"]): r["loss"] for r in csv.DictReader(log.open())}
+
+
+def test_sigkilled_training_resumes_and_reproduces_the_uninterrupted_run(image_dir: Path, tmp_path: Path) -> None:
+    common = ["train", "espcn-x2", "--data", str(image_dir), "--val", str(image_dir), "--steps", "12",
+              "--batch-size", "4", "--patch-size", "16", "--ckpt-every", "4", "--val-every", "100", "--threads", "1"]
+    assert run_vgx(*common, "--out", str(tmp_path / "whole")).returncode == 0
+    killed = tmp_path / "killed"
+    proc = _start(*common, "--out", str(killed))
+    log = killed / "train_log.csv"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:  # kill it between checkpoints
+        if log.exists() and max(_losses(log), default=0) >= 6:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert (killed / "last.pt").exists(), "no checkpoint survived"
+    r = run_vgx(*common, "--out", str(killed), "--resume", str(killed / "last.pt"))
+    assert r.returncode == 0, r.stderr
+    whole, resumed = _losses(tmp_path / "whole" / "train_log.csv"), _losses(log)
+    assert [resumed[s] for s in range(9, 13)] == [whole[s] for s in range(9, 13)]
