@@ -2,10 +2,14 @@
 
 Bound to 127.0.0.1 unless told otherwise. Every client gets the newest frame when it is
 ready for one: a slow client skips frames instead of queueing them, so memory stays flat.
+Bounds, for a port on a network: GET only (others 501); request line 64 KiB (414) and 100
+headers (431) as http.server enforces; 10 s to send a request or take a frame, then the
+client is dropped; at most MAX_CLIENTS at once (503 beyond), so threads stay bounded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +25,8 @@ PAGE = b"""<!doctype html><html><head><title>vgx stream</title>
 <style>body{margin:0;background:#111;color:#ddd;font:14px sans-serif}img{display:block;margin:auto;max-width:100%}</style>
 </head><body><img src="/stream" alt="vgx stream"><p style="text-align:center">vgx &middot; MJPEG</p></body></html>"""
 BOUNDARY = b"vgxframe"
+MAX_CLIENTS = 32
+CLIENT_TIMEOUT_S = 10.0
 
 
 class _Latest:
@@ -44,9 +50,24 @@ class _Latest:
 
 
 def _handler(latest: _Latest) -> type[BaseHTTPRequestHandler]:
+    slots = threading.BoundedSemaphore(MAX_CLIENTS)
+
     class Handler(BaseHTTPRequestHandler):
         server_version = "vgx"
         protocol_version = "HTTP/1.0"
+        timeout = CLIENT_TIMEOUT_S  # socket timeout: silent or stalled clients are dropped
+
+        def handle(self) -> None:
+            if not slots.acquire(blocking=False):
+                with contextlib.suppress(OSError):
+                    self.wfile.write(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+                return
+            try:
+                super().handle()
+            except (TimeoutError, OSError):
+                pass  # a stalled or vanished client: drop it
+            finally:
+                slots.release()
 
         def log_message(self, fmt: str, *args: object) -> None:  # quiet: the stream has its own stats
             pass

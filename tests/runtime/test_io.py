@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 import urllib.request
 from pathlib import Path
 
@@ -222,3 +223,44 @@ def test_network_source_reads_and_reconnects_after_a_drop() -> None:
     finally:
         feeder.close()
         src.close()
+
+
+def _raw_request(port: int, data: bytes, timeout: float = 15.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def test_mjpeg_server_bounds_hostile_requests(monkeypatch) -> None:
+    from vgx.runtime import mjpeg
+
+    monkeypatch.setattr(mjpeg, "CLIENT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(mjpeg, "MAX_CLIENTS", 2)
+    server = MjpegServer("127.0.0.1", 0)
+    try:
+        assert server.host == "127.0.0.1"  # localhost unless told otherwise
+        p = server.port
+        assert _raw_request(p, b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 414")
+        many = b"".join(f"X-H{i}: v\r\n".encode() for i in range(150))
+        assert _raw_request(p, b"GET / HTTP/1.0\r\n" + many + b"\r\n").startswith(b"HTTP/1.0 431")
+        assert _raw_request(p, b"POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello").startswith(b"HTTP/1.0 501")
+        assert _raw_request(p, b"GET /../../etc/passwd HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 404")
+        # two silent clients hold both slots; a third is turned away, then they time out and free them
+        silent = [socket.create_connection(("127.0.0.1", p)) for _ in range(2)]
+        time.sleep(0.2)
+        assert _raw_request(p, b"GET / HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 503")
+        time.sleep(1.5)
+        assert _raw_request(p, b"GET / HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 200")
+        for s in silent:
+            s.close()
+    finally:
+        server.close()
