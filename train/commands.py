@@ -78,20 +78,43 @@ PAPER_SET5 = {"espcn-x3": 33.00, "espcn-x4": 30.90, "fsrcnn-x2": 37.00, "fsrcnn-
               "srresnet-x4": 32.05, "srgan-x4": 29.40}
 
 
-def models_markdown() -> str:
-    """The zoo as the README's Markdown table (from the shipped cards)."""
-    rows = ["| model | params | GMACs @640x360 | Set5 PSNR-Y | Set14 PSNR-Y | paper Set5 | trained steps |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+def _zoo_rows() -> list[dict[str, str]]:
+    """One row per zoo model, from the shipped card where there is one (else the zoo's)."""
+    rows = []
     for name, entry in zoo.ZOO.items():
         path = zoo.shipped_weights(name)
         card = checkpoint.card_of(checkpoint.load(path)) if path else entry.card()
         model = zoo.build(card)
-        params = sum(p.numel() for p in model.parameters())
         q = card.quality
-        paper = f"{PAPER_SET5[name]:.2f}" if name in PAPER_SET5 else "-"
-        rows.append(f"| {name} | {_human(params)} | {_gmacs(model, card):.3g} | {_fmt(q, 'set5_psnr_y')} | "
-                    f"{_fmt(q, 'set14_psnr_y')} | {paper} | {card.train_steps if path else 'not shipped'} |")
-    return "\n".join(rows)
+        aliases = [a for a, t in zoo.ALIASES.items() if t == name]
+        rows.append({"name": name, "aliases": ", ".join(aliases), "task": card.task, "scale": f"x{card.scale}",
+                     "params": _human(sum(p.numel() for p in model.parameters())),
+                     "gmacs": f"{_gmacs(model, card):.3g}", "shipped": "yes" if path else "no",
+                     "set5": _fmt(q, "set5_psnr_y"), "set14": _fmt(q, "set14_psnr_y"),
+                     "paper": f"{PAPER_SET5[name]:.2f}" if name in PAPER_SET5 else "-",
+                     "measured": _measured(q), "steps": str(card.train_steps) if path else "not shipped"})
+    return rows
+
+
+def _measured(q: dict[str, float]) -> str:
+    """The headline figure of a style or generator model (SR has its PSNR columns)."""
+    if "flicker_max" in q:
+        return f"flicker <= {q['flicker_max']:.2f}"
+    if "face_rate" in q:
+        parts = [f"faces found {q['face_rate']:.0%}"]
+        if "recon_psnr_held_out" in q:
+            parts.append(f"recon {q['recon_psnr_held_out']:.1f} dB")
+        return ", ".join(parts)
+    return "-"
+
+
+def models_markdown() -> str:
+    """The zoo as the README's Markdown table (from the shipped cards)."""
+    lines = ["| model | params | GMACs @640x360 | Set5 PSNR-Y | Set14 PSNR-Y | paper Set5 | other measured | trained steps |",
+             "|---|---:|---:|---:|---:|---:|---|---:|"]
+    lines += [f"| {r['name']} | {r['params']} | {r['gmacs']} | {r['set5']} | {r['set14']} | {r['paper']} | "
+              f"{r['measured']} | {r['steps']} |" for r in _zoo_rows()]
+    return "\n".join(lines)
 
 
 def models_command(markdown: bool = False) -> None:
@@ -100,20 +123,12 @@ def models_command(markdown: bool = False) -> None:
         return
     table = Table(title="vgx model zoo (GMACs per 640x360 input or per generated face; Set5/Set14: PSNR-Y dB)")
     table.add_column("name", no_wrap=True)
-    for col in ("task", "scale", "params", "GMACs", "shipped", "Set5", "Set14"):
-        table.add_column(col, justify="left" if col in ("task", "shipped") else "right")
-    for name, entry in zoo.ZOO.items():
-        card = entry.card()
-        path = zoo.shipped_weights(name)
-        if path is not None:
-            card = checkpoint.card_of(checkpoint.load(path))
-        model = zoo.build(card)
-        params = sum(p.numel() for p in model.parameters())
-        q = card.quality
-        aliases = [a for a, t in zoo.ALIASES.items() if t == name]
-        table.add_row(name + (f" ({', '.join(aliases)})" if aliases else ""), card.task, f"x{card.scale}",
-                      _human(params), f"{_gmacs(model, card):.3g}", "yes" if path else "no",
-                      _fmt(q, "set5_psnr_y"), _fmt(q, "set14_psnr_y"))
+    cols = {"task": "task", "scale": "scale", "params": "params", "gmacs": "GMACs", "shipped": "shipped",
+            "set5": "Set5", "set14": "Set14", "measured": "other measured"}
+    for title in cols.values():
+        table.add_column(title, justify="left" if title in ("task", "shipped", "other measured") else "right")
+    for r in _zoo_rows():
+        table.add_row(r["name"] + (f" ({r['aliases']})" if r["aliases"] else ""), *(r[k] for k in cols))
     console.print(table)
 
 

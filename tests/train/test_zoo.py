@@ -95,3 +95,21 @@ def test_deconv_rewrite_is_the_same_function(scale: int) -> None:
     x = torch.randn(2, 7, 11, 13)
     with torch.no_grad():
         torch.testing.assert_close(subpixel_from_deconv(deconv)(x), deconv(x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_phase_upsample_is_exactly_interpolate(mode: str, scale: int) -> None:
+    from vgx.train.models.upsample import Interpolate, PhaseUpsample
+
+    x = torch.rand(2, 3, 13, 21)
+    assert torch.allclose(PhaseUpsample(3, scale, mode)(x), Interpolate(3, scale, mode)(x), atol=5e-6)
+
+
+@pytest.mark.parametrize("name", [n for n, e in zoo.ZOO.items() if e.task == "sr"])
+def test_export_form_computes_the_same_function(name: str) -> None:
+    torch.manual_seed(0)
+    model = zoo.build(zoo.resolve(name).card()).eval()
+    x = torch.rand(1, 3, 20, 28)
+    with torch.no_grad():
+        assert torch.allclose(model.for_export()(x), model(x), atol=1e-5)

@@ -11,6 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .export_form import export_twin
+from .upsample import Interpolate
+
 # MATLAB rgb2ycbcr on [0,1] inputs, outputs in [0,1] (Y in 16/255..235/255).
 _RGB2YCC = np.array(
     [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]]
@@ -44,25 +47,18 @@ class LumaSR(nn.Module):
         super().__init__()
         self.net = net
         self.scale = scale
+        self.upsampler = Interpolate(3, scale, "bicubic")
         self.register_buffer("to_ycc", _as_conv(_RGB2YCC), persistent=False)
         self.register_buffer("ycc_bias", torch.tensor(_YCC_OFFSET, dtype=torch.float32), persistent=False)
         inv = np.linalg.inv(_RGB2YCC)
         self.register_buffer("to_rgb", _as_conv(inv), persistent=False)
         self.register_buffer("rgb_bias", torch.tensor(-inv @ _YCC_OFFSET, dtype=torch.float32), persistent=False)
 
-    def for_export(self) -> LumaSR:
-        """The same function in the form runtimes run fastest (see each net's for_export)."""
-        if not hasattr(self.net, "for_export"):
-            return self
-        import copy
-
-        twin = copy.copy(self)
-        twin._modules = dict(self._modules)
-        twin._modules["net"] = self.net.for_export()
-        return twin
+    def for_export(self) -> nn.Module:
+        return export_twin(self, "net", "upsampler")
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         ycc = F.conv2d(rgb, self.to_ycc, self.ycc_bias)
-        up = F.interpolate(ycc, scale_factor=self.scale, mode="bicubic", align_corners=False)
+        up = self.upsampler(ycc)
         detail = F.pad(self.net(ycc[:, :1] - 0.5), (0, 0, 0, 0, 0, 2))  # luma residual; chroma as is
         return F.conv2d(up + detail, self.to_rgb, self.rgb_bias)

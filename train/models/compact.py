@@ -8,8 +8,10 @@ on a Jetson-class GPU (32 features x 12 convs ~ 27 GMACs per 640x360 frame at x2
 
 from __future__ import annotations
 
-import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .export_form import export_twin
+from .upsample import Interpolate
 
 
 class CompactSR(nn.Module):
@@ -22,7 +24,10 @@ class CompactSR(nn.Module):
         layers += [nn.Conv2d(feats, channels * scale * scale, 3, padding=1)]
         self.body = nn.Sequential(*layers)
         self.shuffle = nn.PixelShuffle(scale)
+        self.base = Interpolate(channels, scale, "nearest")
+
+    def for_export(self) -> nn.Module:
+        return export_twin(self, "base")
 
     def forward(self, x: Tensor) -> Tensor:
-        base = F.interpolate(x, scale_factor=self.scale, mode="nearest")
-        return self.shuffle(self.body(x)) + base
+        return self.shuffle(self.body(x)) + self.base(x)

@@ -9,8 +9,10 @@ BasicSR's MSRResNet). The 9x9 head and tail convolutions are kept.
 
 from __future__ import annotations
 
-import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .export_form import export_twin
+from .upsample import Interpolate
 
 
 class ResidualBlock(nn.Module):
@@ -54,9 +56,12 @@ class SRResNet(nn.Module):
         self.fuse = nn.Conv2d(feats, feats, 3, padding=1)
         self.upsample = nn.Sequential(*[UpsampleBlock(feats) for _ in range(scale.bit_length() - 1)])
         self.tail = nn.Conv2d(feats, channels, 9, padding=4)
+        self.base = Interpolate(channels, scale, "bilinear")
+
+    def for_export(self) -> nn.Module:
+        return export_twin(self, "base")
 
     def forward(self, x: Tensor) -> Tensor:
         feat = self.head(x)
         feat = feat + self.fuse(self.blocks(feat))
-        base = F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
-        return self.tail(self.upsample(feat)) + base
+        return self.tail(self.upsample(feat)) + self.base(x)
