@@ -28,7 +28,8 @@ def validate(doc: dict[str, Any]) -> None:
 def markdown(doc: dict[str, Any]) -> str:
     m = doc["machine"]
     lines = [f"Machine: {m.get('cpu', '?')}; GPU: {m.get('gpu', 'none')}; "
-             f"peak {m.get('peak_gflops', '?')} GFLOP/s ({m.get('peak_note', '')}). "
+             f"peak {m.get('peak_gflops', '?')} GFLOP/s ({m.get('peak_note', '')}); numpy SGEMM sustains "
+             f"{m.get('sgemm_gflops', '?')} GFLOP/s. "
              f"Versions: " + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()), "",
              "| model | backend | precision | size | p50 ms | p90 ms | p99 ms | FPS | GFLOP/s | % peak | PSNR vs fp32 "
              "| Set5 PSNR-Y | speed-up |",
