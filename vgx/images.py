@@ -53,7 +53,10 @@ def load_rgb(path: str | Path) -> np.ndarray:
     except OSError as e:
         raise VgxError(f"cannot read image {p}: {e.strerror or e}") from None
     _check_pixels(p, data)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    try:
+        bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error:  # a header OpenCV refuses outright (e.g. a width past its limit): found by fuzzing
+        bgr = None
     if bgr is None:
         raise VgxError(f"not a readable image: {p}")
     return np.ascontiguousarray(bgr[:, :, ::-1])
