@@ -51,12 +51,14 @@ def main() -> None:
         rec["int8_within_budget"] = q["within_budget"]
         records[name] = rec
         rows.append(f"| {name} | {rec['fp32_s']} | {rec['fp16_s']} | {rec['int8_s']} | {rec['export_s_total']} | "
+                    f"{rec['fp16_psnr_vs_fp32']} | {rec['int8_psnr_vs_fp32']} | "
                     f"{rec.get('fp32_set5', '-')} | {rec.get('fp16_set5', '-')} | {rec.get('int8_set5', '-')} | "
                     f"{rec['int8_float_nodes']} | {'yes' if rec['int8_within_budget'] else 'no'} |")
         print(rows[-1], flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    head = ["| model | fp32 s | fp16 s | int8 s | total s | Set5 fp32 | Set5 fp16 | Set5 int8 | int8 nodes in float "
-            "| int8 within budget |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    head = ["| model | fp32 s | fp16 s | int8 s | total s | fp16 vs fp32 dB | int8 vs fp32 dB | Set5 fp32 | Set5 fp16 "
+            "| Set5 int8 | int8 nodes in float | int8 within budget |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     (args.out / "export.md").write_text("\n".join(head + rows) + "\n")
     (args.out / "export.json").write_text(json.dumps(records, indent=2))
     print(f"wrote {args.out / 'export.md'}")

@@ -52,9 +52,9 @@ def load(path: str | Path) -> dict[str, Any]:
         with warnings.catch_warnings():  # torch warns about pickle protocols before it refuses
             warnings.simplefilter("ignore")
             payload = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:  # code or arbitrary objects: refused, never run
-        raise VgxError(f"not a vgx checkpoint: {p} holds objects or code besides tensors, which vgx never "
-                       "loads (weights-only); re-save it with torch.save({'model': state_dict})") from None
+    except pickle.UnpicklingError:  # garbage, or objects / code that weights-only loading refuses (never run)
+        raise VgxError(f"not a loadable vgx checkpoint (weights-only): {p} is corrupt, or holds objects or code "
+                       "besides tensors, which vgx never loads; re-save it as torch.save({'model': state_dict})") from None
     except Exception as e:  # noqa: BLE001 - torch raises many types for bad files
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise VgxError(f"not a loadable vgx checkpoint (weights-only): {p}: {first[:200]}") from None

@@ -116,7 +116,9 @@ def test_enhancer_pads_to_multiple_of(espcn_artifact: Path) -> None:
     assert out.shape == (74, 102, 3)
 
 
-def test_sigint_ends_cleanly_with_a_playable_file(espcn_artifact: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig,after", [(signal.SIGINT, 1.0), (signal.SIGTERM, 0.0), (signal.SIGTERM, 2.5)])
+def test_a_signal_ends_the_stream_cleanly_with_a_playable_file(espcn_artifact: Path, tmp_path: Path, sig: int,
+                                                                after: float) -> None:
     out = tmp_path / "live.mp4"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "vgx", "stream", "--input", "demo://?frames=100000&width=96&height=64",
@@ -125,8 +127,8 @@ def test_sigint_ends_cleanly_with_a_playable_file(espcn_artifact: Path, tmp_path
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob(".live.partial*")):
         time.sleep(0.2)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
+    time.sleep(after)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     frames = _frames(out)
