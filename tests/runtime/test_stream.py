@@ -168,7 +168,7 @@ def test_stream_bad_arguments(espcn_artifact: Path, tmp_path: Path) -> None:
         assert "in use" in line
     assert "--policy" in _error_line(run_vgx("stream", "--model", str(espcn_artifact), "--policy", "fast"))
     assert "--task must be one of sr, style, generate" in _error_line(run_vgx("stream", "--task", "paint"))
-    assert "unknown model" in _error_line(run_vgx("stream", "--task", "sr", "--scale", "5", "--frames", "1"))
+    assert "--scale must be one of 2, 3, 4" in _error_line(run_vgx("stream", "--task", "sr", "--scale", "5", "--frames", "1"))
 
 
 def test_null_sink_and_hud(espcn_artifact: Path) -> None:

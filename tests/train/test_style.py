@@ -98,7 +98,7 @@ def test_bad_style_inputs(image_dir: Path, style_images, tmp_path: Path) -> None
         return r.stderr
 
     assert "needs --style" in err("--data", str(image_dir))
-    assert "cannot read image" in err("--style", str(tmp_path / "missing.jpg"), "--data", str(image_dir))
+    assert "image not found" in err("--style", str(tmp_path / "missing.jpg"), "--data", str(image_dir))
     bad = tmp_path / "bad.jpg"
     bad.write_text("not an image")
     assert "not a readable image" in err("--style", str(bad), "--data", str(image_dir))
