@@ -45,11 +45,69 @@ def markdown(doc: dict[str, Any]) -> str:
         lines.append(f"| {r['model']} | {r['backend']} | {r['precision']} | {r['size'][0]}x{r['size'][1]} | "
                      f"{lat['p50']:.1f} | {lat['p90']:.1f} | {lat['p99']:.1f} | {r['fps']:.2f} | {r['gflops']:.1f} | "
                      f"{pct} | {psnr} | {set5} | {speed} |")
+    if len({r["model"] for r in doc["results"]}) > 1:
+        lines += ["", *goals_table(doc)]
     skipped = sorted({(r["backend"], r["precision"], r["reason"]) for r in doc["results"] if r["status"] != "ok"})
     if skipped:
         lines += ["", "Not measured here:"]
         lines += [f"- {b} {p}: {why}" for b, p, why in skipped]
     return "\n".join(lines) + "\n"
+
+
+def summary(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per model: the PyTorch baseline (faster layout), the best runtime configuration, and
+    the ratios the goals are stated in."""
+    rows = []
+    for model in dict.fromkeys(r["model"] for r in doc["results"]):
+        ok = [r for r in doc["results"] if r["model"] == model and r["status"] == "ok"]
+        torch = [r for r in ok if r["backend"] in ("torch", "torch-cl")]
+        runtime = [r for r in ok if r not in torch]
+        if not torch or not runtime:
+            continue
+        base = min(torch, key=lambda r: r["latency_ms"]["p50"])
+        best = min(runtime, key=lambda r: r["latency_ms"]["p50"])
+        by_precision = {r["precision"]: r for r in runtime if r["backend"] == best["backend"]}
+        fp32, int8 = by_precision.get("fp32"), by_precision.get("int8")
+        rows.append({"model": model, "gmacs": best.get("gmacs"), "torch": base, "best": best,
+                     "speedup": base["latency_ms"]["p50"] / best["latency_ms"]["p50"],
+                     "fp32_peak": fp32.get("peak_fraction") if fp32 else None,
+                     "int8_speedup": fp32["latency_ms"]["p50"] / int8["latency_ms"]["p50"] if fp32 and int8 else None})
+    return rows
+
+
+def goals_table(doc: dict[str, Any]) -> list[str]:
+    lines = ["| model | GMACs | PyTorch p50 ms (layout) | best runtime p50 ms | best is | speed-up | fp32 % peak "
+             "| int8 / fp32 speed |", "|---|---:|---:|---:|---|---:|---:|---:|"]
+    for s in summary(doc):
+        t, b = s["torch"], s["best"]
+        peak = f"{100 * s['fp32_peak']:.0f}%" if s["fp32_peak"] else "-"
+        int8 = f"{s['int8_speedup']:.2f}x" if s["int8_speedup"] else "-"
+        lines.append(f"| {s['model']} | {s['gmacs']:.3g} | {t['latency_ms']['p50']:.1f} ({t['backend']}) | "
+                     f"{b['latency_ms']['p50']:.1f} | {b['backend']} {b['precision']} | {s['speedup']:.2f}x | {peak} | {int8} |")
+    return lines
+
+
+def summary_plot(doc: dict[str, Any], out: Path) -> Path | None:
+    """One picture for a many-model run: speed-up of the best runtime over PyTorch per model."""
+    import matplotlib.pyplot as plt
+
+    rows = summary(doc)
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.2))
+    y = range(len(rows))
+    ax.barh(list(y), [r["speedup"] for r in rows], color=["tab:green" if r["speedup"] >= 2.5 else "tab:orange" for r in rows])
+    ax.axvline(1.0, color="grey", lw=1)
+    ax.axvline(2.5, color="tab:green", ls="--", lw=1, label="goal 2.5x")
+    ax.set_yticks(list(y), [f"{r['model']} ({r['best']['backend']} {r['best']['precision']})" for r in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("speed-up of the best runtime configuration over PyTorch eager (faster layout), p50")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = out / "speedup.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def plots(doc: dict[str, Any], out: Path) -> list[Path]:
@@ -62,6 +120,9 @@ def plots(doc: dict[str, Any], out: Path) -> list[Path]:
     except ImportError:
         return []
     ok = [r for r in doc["results"] if r["status"] == "ok"]
+    if len({r["model"] for r in ok}) > 3:  # many models: one summary picture, not one each
+        path = summary_plot(doc, out)
+        return [path] if path else []
     written = []
     for model in sorted({r["model"] for r in ok}):
         rows = [r for r in ok if r["model"] == model]

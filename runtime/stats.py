@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from vgx.atomic import atomic_path
+
 WINDOW = 2000  # recent samples kept per series (bounded memory on week-long streams)
 
 
@@ -62,7 +64,5 @@ class Stats:
             }
 
     def write_json(self, path: Path, extra: dict[str, Any] | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps({**self.to_dict(), **(extra or {})}, indent=2))
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps({**self.to_dict(), **(extra or {})}, indent=2))

@@ -7,7 +7,6 @@ a killed run leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
-import os
 import pickle
 import warnings
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from vgx.atomic import atomic_path
 from vgx.card import ModelCard
 from vgx.errors import VgxError
 
@@ -33,12 +33,10 @@ def save(path: str | Path, card: ModelCard, model: nn.Module, train_state: dict[
     payload: dict[str, Any] = {"format": FORMAT, "version": VERSION, "card": card.to_dict(), "model": weights}
     if train_state is not None:
         payload["train_state"] = train_state
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
     try:
-        torch.save(payload, tmp)
-        os.replace(tmp, p)
+        with atomic_path(p) as tmp:
+            torch.save(payload, tmp)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise VgxError(f"cannot write checkpoint {p}: {e.strerror or e}") from None
     return p
 

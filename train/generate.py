@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import torch
 
+from vgx.atomic import atomic_path
 from vgx.errors import VgxError
 from vgx.images import save_rgb
 
@@ -62,11 +63,9 @@ def _write_walk(frames: torch.Tensor, out: Path, fps: float, upscale: int = 4) -
     if suffix == ".gif":
         from PIL import Image
 
-        out.parent.mkdir(parents=True, exist_ok=True)
         imgs = [Image.fromarray(a) for a in arr]
-        tmp = out.with_name(f".{out.name}.tmp.gif")
-        imgs[0].save(tmp, save_all=True, append_images=imgs[1:], duration=int(1000 / fps), loop=0)
-        tmp.replace(out)
+        with atomic_path(out, suffix=".gif") as tmp:
+            imgs[0].save(tmp, save_all=True, append_images=imgs[1:], duration=int(1000 / fps), loop=0)
     elif suffix in (".mp4", ".mkv"):
         from vgx.runtime.video_writer import VideoWriter
 

@@ -89,17 +89,16 @@ def save_rgb(path: str | Path, rgb: np.ndarray) -> Path:
     """Write uint8 RGB atomically (temp file + rename), creating parent folders."""
     import cv2
 
+    from vgx.atomic import atomic_path
+
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     ok, buf = cv2.imencode(p.suffix or ".png", np.ascontiguousarray(rgb[:, :, ::-1]))
     if not ok:
         raise VgxError(f"cannot encode image as {p.suffix}: {p}")
-    tmp = p.with_name(f".{p.name}.tmp")
     try:
-        buf.tofile(tmp)
-        tmp.replace(p)
+        with atomic_path(p) as tmp:
+            buf.tofile(tmp)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise VgxError(f"cannot write {p}: {e.strerror or e}") from None
     return p
 

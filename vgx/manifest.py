@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from vgx.atomic import atomic_path
 from vgx.errors import VgxError
 
 SCHEMA = 1
@@ -74,9 +74,8 @@ def write(folder: Path, manifest: dict[str, Any]) -> Path:
     record_files(folder, manifest)
     manifest["schema"] = SCHEMA
     path = folder / NAME
-    tmp = folder / f".{NAME}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False))
     return path
 
 
