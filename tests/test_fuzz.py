@@ -2,7 +2,7 @@
 
 Each parser either returns a well-formed value or raises VgxError (one clear line); any
 other exception is a bug. CI runs a few hundred examples per property; the long run is
-    pytest tests/test_fuzz.py --hypothesis-profile=fuzz      (minutes per property)
+    HYPOTHESIS_PROFILE=fuzz [FUZZ_EXAMPLES=20000] pytest tests/test_fuzz.py      (minutes per property)
 and every failure it finds is pinned below as an explicit example.
 """
 
@@ -25,7 +25,8 @@ from vgx.images import demo_images, load_rgb
 from vgx.runtime.uri import INPUT_SCHEMES, OUTPUT_SCHEMES, host_port, parse
 
 settings.register_profile("ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("fuzz", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck))
+settings.register_profile("fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", 20_000)), deadline=None,
+                          suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 uri_text = st.one_of(
