@@ -72,7 +72,7 @@ def test_interrupted_training_leaves_loadable_checkpoints_only(image_dir: Path, 
     import torch
 
     out = tmp_path / "run"
-    proc = _start("train", "espcn-x2", "--data", str(image_dir), "--val", str(image_dir), "--steps", "400",
+    proc = _start("train", "espcn-x2", "--data", str(image_dir), "--val", str(image_dir), "--steps", "100000",
                   "--batch-size", "4", "--patch-size", "16", "--ckpt-every", "1", "--val-every", "1000",
                   "--threads", "1", "--out", str(out))
     deadline = time.monotonic() + 240

@@ -256,7 +256,7 @@ def stream(
 @app.command()
 @friendly
 def bench(
-    model: str = typer.Argument(..., help="zoo name, artifact folder, or `all` (every shipped model)"),
+    model: str = typer.Argument(..., help="zoo name(s) (comma list), artifact folder, or `all` (every shipped model)"),
     backends: str = typer.Option("torch,torch-cl,ort-cpu,ort-cuda,ort-trt,trt", help="comma list"),
     precisions: str = typer.Option("fp32,fp16,int8", help="comma list"),
     sizes: str = typer.Option("360p", help="comma list of 360p, 720p, 1080p or WxH (input size)"),
@@ -276,7 +276,7 @@ def bench(
 
         names = [n for n in zoo.ZOO if zoo.shipped_weights(n)]
     else:
-        names = [model]
+        names = [m for m in model.split(",") if m]
     default_q = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sr" / "Set5"
     req = BenchRequest(names, backends.split(","), precisions.split(","), parse_sizes(sizes), runs, seconds, stream,
                        quality_data or (default_q if default_q.is_dir() else None), out)
