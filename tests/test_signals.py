@@ -19,8 +19,10 @@ from tests.conftest import REPO, run_vgx
 
 def _start(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # a test run started in the background inherits SIGINT ignored (POSIX, for '&' jobs), and so
+    # would vgx: give it the default disposition, as an interactive user's vgx has
     return subprocess.Popen([sys.executable, "-m", "vgx", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=REPO)
+                            text=True, env=env, cwd=REPO, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.parametrize("delay,sig", [(0.5, signal.SIGTERM), (1.5, signal.SIGINT), (3.0, signal.SIGTERM),
