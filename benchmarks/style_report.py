@@ -23,6 +23,7 @@ from rich.progress import Progress
 from vgx.errors import VgxError
 from vgx.flicker import flicker_ratio
 from vgx.train import zoo
+from vgx.train.evaluate import to_tensor, to_uint8
 from vgx.train.loading import load_model
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
@@ -48,12 +49,8 @@ def read_clip(path: Path, frames: int, width: int) -> list[np.ndarray]:
 
 @torch.inference_mode()
 def stylize(model: torch.nn.Module, frames: list[np.ndarray]) -> list[np.ndarray]:
-    outs = []
-    for f in frames:
-        x = torch.from_numpy(np.ascontiguousarray(f[:, :, ::-1].transpose(2, 0, 1))).float().div(255)[None]
-        y = model(x)[0].clamp(0, 1).permute(1, 2, 0).numpy()
-        outs.append(np.ascontiguousarray((y * 255 + 0.5).astype(np.uint8)[:, :, ::-1]))
-    return outs
+    """BGR frames in, BGR frames out (the flicker metric's convention)."""
+    return [np.ascontiguousarray(to_uint8(model(to_tensor(f[:, :, ::-1])))[:, :, ::-1]) for f in frames]
 
 
 def measure(models: list[str], clips: list[Path], frames: int, width: int) -> list[dict[str, Any]]:

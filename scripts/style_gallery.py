@@ -17,7 +17,7 @@ import torch
 
 from vgx.images import caption, center_square, demo_images, list_images, load_rgb, save_rgb, side_by_side
 from vgx.train import zoo
-from vgx.train.evaluate import to_tensor
+from vgx.train.evaluate import to_tensor, to_uint8
 from vgx.train.loading import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +26,7 @@ CONTENT = ROOT.parent / "shared" / "data" / "style" / "content-images"
 
 @torch.inference_mode()
 def stylized(model: torch.nn.Module, img: np.ndarray) -> np.ndarray:
-    return (model(to_tensor(img))[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    return to_uint8(model(to_tensor(img)))
 
 
 def main() -> None:

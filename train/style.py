@@ -30,7 +30,7 @@ from vgx.card import ModelCard
 from vgx.errors import VgxError
 from vgx.images import caption, center_square, demo_images, list_images, load_rgb, save_rgb, side_by_side
 
-from .evaluate import to_tensor
+from .evaluate import to_tensor, to_uint8
 from .lossnet import LossNetwork, smooth
 from .recipes import Recipe
 from .style_losses import content_loss, gram, random_motion, stability_loss, style_loss, tv_loss, warp
@@ -144,7 +144,7 @@ class StyleValidator:
             y = model(x).clamp(0, 1)
             for k, v in self.recipe.losses(x, y).items():
                 totals[k] = totals.get(k, 0.0) + float(v) / len(self.images)
-            pairs.append(side_by_side([img, (y[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)]))
+            pairs.append(side_by_side([img, to_uint8(y)]))
         model.train(was)
         if grid_path is not None:
             rows = [np.pad(p, ((0, 4), (0, 0), (0, 0)), constant_values=255) for p in pairs]

@@ -52,7 +52,7 @@ def load_rgb(path: str | Path) -> np.ndarray:
         data = np.fromfile(p, dtype=np.uint8)
     except OSError as e:
         raise VgxError(f"cannot read image {p}: {e.strerror or e}") from None
-    _check_pixels(p, data)
+    _check_pixels(p)
     try:
         bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     except cv2.error:  # a header OpenCV refuses outright (e.g. a width past its limit): found by fuzzing
@@ -62,16 +62,14 @@ def load_rgb(path: str | Path) -> np.ndarray:
     return np.ascontiguousarray(bgr[:, :, ::-1])
 
 
-def _check_pixels(p: Path, data: np.ndarray) -> None:
-    from io import BytesIO
-
+def _check_pixels(p: Path) -> None:
     from PIL import Image
 
     limit = max_pixels()
     try:
         with warnings.catch_warnings():  # Pillow's own bomb warning: vgx says it in its words below
             warnings.simplefilter("ignore")
-            with Image.open(BytesIO(data.tobytes())) as img:  # reads the header only
+            with Image.open(p) as img:  # reads the header only
                 w, h = img.size
         size = f"{w}x{h} ({w * h / 1e6:.0f} megapixels)"
         too_big = w * h > limit

@@ -126,9 +126,10 @@ def verified_path(folder: str | Path, manifest: dict[str, Any], name: str) -> Pa
     path = inside(root, name)
     if not path.is_file():
         raise VgxError(f"{path} is missing: re-export the model")
-    if sha256_file(path) != entry["sha256"]:
+    onnx_bytes = path.read_bytes() if path.suffix == ".onnx" else None  # hashed and scanned from one read
+    digest = hashlib.sha256(onnx_bytes).hexdigest() if onnx_bytes is not None else sha256_file(path)
+    if digest != entry["sha256"]:
         raise VgxError(f"{path} does not match the sha256 in its manifest (changed or corrupt): re-export the model")
-    if path.suffix == ".onnx":
-        for location in external_data_locations(path.read_bytes()):
-            inside(root, location, what=f"{name} keeps external data")
+    for location in external_data_locations(onnx_bytes or b""):
+        inside(root, location, what=f"{name} keeps external data")
     return path
