@@ -84,10 +84,10 @@ def train(
     style: Optional[Path] = typer.Option(None, help="style: the painting to learn (vgx train style --style IMG)"),
     name: Optional[str] = typer.Option(None, help="style: the model's name (default: the image's name)"),
     slim: bool = typer.Option(False, "--slim", help="style: the slim edge variant (~5x fewer MACs)"),
-    style_weight: float = typer.Option(20.0, help="style: weight of the relative Gram error"),
+    style_weight: float = typer.Option(5.0, help="style: weight of the relative Gram error"),
     content_weight: float = typer.Option(1.0, help="style: content loss weight"),
     tv_weight: float = typer.Option(1e-3, help="style: total-variation weight"),
-    stability_weight: float = typer.Option(10.0, help="style: noise-stability weight (0 turns it off)"),
+    stability_weight: float = typer.Option(5000.0, help="style: motion + noise stability weight (0 turns it off)"),
     style_size: int = typer.Option(256, help="style: the painting's short side when its Grams are taken"),
     style_temperature: float = typer.Option(0.0, help="style: softmax temperature of the Gram features (0: raw)"),
 ) -> None:
