@@ -17,9 +17,8 @@ from vgx.errors import VgxError
 from vgx.manifest import PRECISIONS
 
 from .matrix import BACKENDS, Case, run_case
+from .peak import measure_peak
 from .report import SCHEMA, write
-
-FLOP_PER_CYCLE_AVX2_FMA = 32  # 2 FMA units x 8 fp32 lanes x 2 FLOP
 
 
 @dataclass
@@ -50,32 +49,13 @@ class BenchRequest:
 
 
 def machine() -> dict[str, Any]:
-    """CPU, GPU, versions, and the CPU's nominal fp32 peak (how the clock was read is stated)."""
+    """CPU, GPU, versions, and the CPU's fp32 peak (measured where a C compiler is; see peak.py)."""
     info = report()
     cores = os.cpu_count() or 1
-    mhz, flags = 0.0, ""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("cpu MHz") and not mhz:
-                    mhz = float(line.split(":")[1])
-                elif line.startswith("flags") and not flags:
-                    flags = line
-    except OSError:
-        pass
-    peak = None
-    note = "unknown clock"
-    if mhz and " avx2" in flags and " fma" in flags:
-        # AVX-512 cores (Zen 5, Xeon with two FMA units) do 64 fp32 FLOP/cycle: measured here, single
-        # ORT convs ran above the AVX2 figure, so the AVX2 number would report over 100%.
-        per_cycle = FLOP_PER_CYCLE_AVX2_FMA * (2 if " avx512f" in flags else 1)
-        peak = round(cores * mhz / 1000 * per_cycle, 1)
-        isa = "AVX-512 FMA" if per_cycle > FLOP_PER_CYCLE_AVX2_FMA else "AVX2 FMA"
-        note = f"{cores} cores x {mhz / 1000:.2f} GHz (/proc/cpuinfo 'cpu MHz') x {per_cycle} FLOP/cycle ({isa})"
     cc = gpu_compute_capability()
     versions = {k: v for k, v in info.items() if k not in ("cpu", "machine")}
-    return {"cpu": cpu_model(), "cores": cores, "gpu": f"sm{cc}" if cc else "none", "peak_gflops": peak,
-            "peak_note": note, "sgemm_gflops": sgemm_gflops(), "versions": versions, "platform": info.get("machine")}
+    return {"cpu": cpu_model(), "cores": cores, "gpu": f"sm{cc}" if cc else "none", **measure_peak(cores).to_dict(),
+            "sgemm_gflops": sgemm_gflops(), "versions": versions, "platform": info.get("machine")}
 
 
 def sgemm_gflops(n: int = 2048, seconds: float = 1.5) -> float:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from vgx.errors import VgxError
 from vgx.images import parse_size
 
 from .int8 import Int8Config
@@ -21,6 +22,8 @@ def export_command(model_name: str, out: Path | None, fp16: bool, int8: Int8Conf
 
     from .artifact import ExportOptions, export_artifact
 
+    if engine and int8 is not None and int8.target == "cpu":
+        raise VgxError("TensorRT engines need the gpu int8 target (symmetric int8): use --int8-target gpu with --engine")
     model, card = load_model(model_name)
     target = out or Path("exports") / card.name
     engine_opts = None

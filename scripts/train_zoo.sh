@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, style-a, style-b, faces: 1-thread streams, two at a time for 2 cores)
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a, fuse-b, style-a, style-b, faces: 1-thread streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${VGX_DATA:-../shared/data}/sr
@@ -15,14 +15,25 @@ done_steps() {  # steps the run's model.pt was trained for (0 if none)
 }
 
 run() {  # name steps batch patch lr [extra vgx train options]
+  RUNS_NAME=$1 run_as "$@"
+}
+
+run_as() {  # like run, into $RUNS/$RUNS_NAME
   local name=$1 steps=$2 batch=$3 patch=$4 lr=$5; shift 5
-  local out=$RUNS/$name resume=()
+  local out=$RUNS/$RUNS_NAME resume=()
   [ "$(done_steps "$out")" -ge "$steps" ] && return 0
   [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
   mkdir -p "$out"
   vgx train "$name" --data "$D/train/T91" --data "$D/train/BSD200" --val "$D/Set5" --out "$out" \
     --steps "$steps" --batch-size "$batch" --patch-size "$patch" --lr "$lr" --threads 1 \
     --val-every 500 --ckpt-every 250 "${resume[@]}" "$@" >>"$out/console.log" 2>&1
+}
+
+tune() {  # name steps batch patch lr: fine-tune a per-channel-PReLU run to one slope per layer
+  # (the fusable form the zoo now builds; its slopes start at each layer's channel mean)
+  local name=$1; shift
+  local init=$RUNS/$name/model.pt
+  RUNS_NAME=$name-fused run_as "$name" "$@" --init "$init"
 }
 
 gen() {  # name steps batch lr: face generators on the ORL split
@@ -82,6 +93,17 @@ case "${1:-a}" in
     STYLE_STEPS=1250 STABILITY=6000 sty udnie udnie.jpg; STYLE_STEPS=1300 STABILITY=6000 sty udnie udnie.jpg --slim
     STABILITY=5000 sty composition-vii composition_vii.jpg; STABILITY=5000 sty composition-vii composition_vii.jpg --slim
     STYLE_STEPS=800 STABILITY=5000 sty the-scream the_scream.jpg --slim
+    ;;
+  # Fine-tunes of the per-channel-PReLU runs above to one slope per layer (fusable; ORT
+  # CPU 640x360: fsrcnn-x2 150 -> 75 ms, compact-x2 285 -> 135 ms); shipped only where Set5 holds.
+  fuse-a)
+    tune fsrcnn-x2 2000 32 32 2e-4
+    tune fsrcnn-x3 2000 32 32 2e-4
+    tune fsrcnn-x4 2000 32 24 2e-4
+    tune compact-x4 2000 32 24 1e-4
+    ;;
+  fuse-b)
+    tune compact-x2 2000 32 48 1e-4
     ;;
   faces)
     F=${VGX_DATA:-../shared/data}/faces/orl_att

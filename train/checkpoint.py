@@ -75,9 +75,22 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model.module if hasattr(model, "module") else model
 
 
-def load_weights(model: nn.Module, payload: dict[str, Any], source: str = "checkpoint") -> None:
+def load_weights(model: nn.Module, payload: dict[str, Any], source: str = "checkpoint", adapt: bool = False) -> None:
+    """Strict load; `adapt` (for --init) also takes per-channel PReLU slopes into one-slope ones."""
     try:
-        unwrap(model).load_state_dict(payload["model"], strict=True)
+        state = _per_layer_slopes(unwrap(model), payload["model"]) if adapt else payload["model"]
+        unwrap(model).load_state_dict(state, strict=True)
     except (KeyError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0]
         raise VgxError(f"{source} does not fit this model: {first[:200]}") from None
+
+
+def _per_layer_slopes(model: nn.Module, state: dict[str, Any]) -> dict[str, Any]:
+    """A per-channel PReLU's slopes load into a one-slope PReLU as their mean: how a
+    shipped per-channel model starts its fine-tune to the fusable form (--init)."""
+    out = dict(state)
+    for name, mod in model.named_modules():
+        key = f"{name}.weight" if name else "weight"
+        if isinstance(mod, nn.PReLU) and mod.num_parameters == 1 and key in out and out[key].numel() > 1:
+            out[key] = out[key].float().mean().reshape(1).to(out[key].dtype)
+    return out

@@ -69,14 +69,19 @@ class ZooEntry:
         )
 
 
+# one PReLU slope per layer: exports as LeakyReLU fused into each conv (train/models/export_form.py)
+FUSABLE = (("slopes", "layer"),)
+
+
 def _sr_entries() -> list[ZooEntry]:
     out = []
     for s in (2, 3, 4):
         out.append(ZooEntry(f"espcn-x{s}", "espcn", s, "ESPCN, sub-pixel conv on luma", luma_only=True))
     for s in (2, 3, 4):
-        out.append(ZooEntry(f"fsrcnn-x{s}", "fsrcnn", s, "FSRCNN d56 s12 m4 on luma", luma_only=True))
+        out.append(ZooEntry(f"fsrcnn-x{s}", "fsrcnn", s, "FSRCNN d56 s12 m4 on luma", luma_only=True,
+                              arch_kwargs=FUSABLE))
     for s in (2, 4):
-        out.append(ZooEntry(f"compact-x{s}", "compact", s, "compact VGG-style video SR (RGB)"))
+        out.append(ZooEntry(f"compact-x{s}", "compact", s, "compact VGG-style video SR (RGB)", arch_kwargs=FUSABLE))
     out.append(ZooEntry("srresnet-x4", "srresnet", 4, "SRResNet, 16 residual blocks (PSNR)", default_tile=384))
     out.append(ZooEntry("srgan-x4", "srresnet", 4, "SRGAN generator, adversarial + feature loss", recipe="gan",
                         default_tile=384))

@@ -61,3 +61,15 @@ def test_schema_validation_rejects_bad_documents() -> None:
         validate({"schema": 1, "machine": {}, "results": [{"model": "x"}]})
     with pytest.raises(ValueError):
         validate({"schema": 2, "machine": {}, "results": []})
+
+
+def test_peak_is_measured_or_says_how_it_was_estimated(monkeypatch) -> None:
+    from vgx.benchmarks import peak
+
+    p = peak.measure_peak(1)
+    if p.note.startswith("measured"):  # a C compiler and an FMA CPU: clock and FLOP/cycle from the probe
+        assert 0.5 < (p.ghz or 0) < 7 and p.flop_per_cycle in (16, 32, 64)
+        assert p.gflops == pytest.approx(p.ghz * p.flop_per_cycle, rel=0.01)
+    monkeypatch.setattr(peak.shutil, "which", lambda name: None)
+    nominal = peak.measure_peak(2)
+    assert nominal.note.startswith(("nominal (no C compiler)", "unknown"))

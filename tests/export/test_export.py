@@ -80,6 +80,37 @@ def test_pixel_shuffle_exports_as_depth_to_space_crd(tmp_path: Path) -> None:
     assert all(a.s == b"half_pixel" for n in resize for a in n.attribute if a.name == "coordinate_transformation_mode")
 
 
+def test_one_slope_activations_export_as_leaky_relu(tmp_path: Path) -> None:
+    card = zoo.resolve("fsrcnn-x2").card()  # ORT and TensorRT fuse LeakyRelu into the conv; PRelu runs alone
+    export_artifact(_model(card), card, ExportOptions(tmp_path / "f"), log=lambda s: None)
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "f" / "model.fp32.onnx")).graph.node]
+    assert ops.count("LeakyRelu") == 7 and "PRelu" not in ops
+
+
+def test_int8_targets(tmp_path: Path) -> None:
+    """gpu: symmetric int8 everywhere (TensorRT); cpu: uint8 activations, narrow tail convs float."""
+    card = zoo.resolve("espcn-x2").card()
+    model = _model(card)
+    graphs = {}
+    for target in ("gpu", "cpu"):
+        cfg = Int8Config(count=4, target=target, max_fallback=0)
+        export_artifact(model, card, ExportOptions(tmp_path / target, int8=cfg), log=lambda s: None)
+        graphs[target] = onnx.load(str(tmp_path / target / "model.int8.onnx")).graph
+        q = mf.read(tmp_path / target)["precisions"]["int8"]["quantization"]
+        assert q["target"] == target
+    tail = [n for n in graphs["cpu"].node if n.op_type == "Conv"][-1]
+    inits = {t.name: t for t in graphs["cpu"].initializer}
+    assert tail.input[1] in inits and inits[tail.input[1]].data_type == onnx.TensorProto.FLOAT  # not dequantized
+    for target, graph in graphs.items():
+        zero_points = [t for t in graph.initializer if t.name.endswith("_zero_point") and len(t.dims) == 0]
+        types = {t.data_type for t in zero_points if not t.name.startswith("onnx::") and "weight" not in t.name}
+        assert (onnx.TensorProto.UINT8 in types) == (target == "cpu"), (target, types)
+    with pytest.raises(VgxError, match="int8-target gpu"):
+        from vgx.export.commands import export_command
+
+        export_command("espcn-x2", tmp_path / "e", False, Int8Config(count=4, target="cpu"), True, {}, 1, 64, False, None)
+
+
 def test_int8_falls_back_node_by_node_until_the_budget_holds(tmp_path: Path) -> None:
     card = zoo.resolve("compact-x2").card()
     cfg = Int8Config(count=4, budget=0.0)  # nothing but float meets a zero budget

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import pickle
+from dataclasses import replace
 
 import pytest
 import torch
@@ -113,3 +114,23 @@ def test_export_form_computes_the_same_function(name: str) -> None:
     x = torch.rand(1, 3, 20, 28)
     with torch.no_grad():
         assert torch.allclose(model.for_export()(x), model(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["fsrcnn-x2", "compact-x2"])
+def test_per_channel_slopes_start_a_one_slope_model_at_their_mean(name: str, tmp_path) -> None:
+    entry = zoo.resolve(name)
+    per_channel = dict(entry.card().arch_kwargs, slopes="channel")
+    old_card = replace(entry.card(), arch_kwargs=per_channel)
+    old = zoo.build(old_card)
+    payload = checkpoint.load(checkpoint.save(tmp_path / "old.pt", old_card, old))
+    new = zoo.build(entry.card())
+    with pytest.raises(VgxError, match="does not fit"):  # a plain load (resume) stays strict
+        checkpoint.load_weights(new, payload)
+    checkpoint.load_weights(new, payload, adapt=True)
+    slopes_old = [m.weight for m in old.modules() if isinstance(m, torch.nn.PReLU)]
+    slopes_new = [m.weight for m in new.modules() if isinstance(m, torch.nn.PReLU)]
+    assert slopes_new and all(n.numel() == 1 for n in slopes_new)
+    for o, n in zip(slopes_old, slopes_new):
+        assert float(n) == pytest.approx(float(o.mean()))
+    leaky = [m for m in new.for_export().modules() if isinstance(m, torch.nn.LeakyReLU)]
+    assert len(leaky) == len(slopes_new) and not any(isinstance(m, torch.nn.PReLU) for m in new.for_export().modules())

@@ -1,6 +1,8 @@
 """FSRCNN (Dong et al., ECCV 2016): feature extraction, shrink, map, expand, deconvolve.
 
-d=56, s=12, m=4 with PReLU, as the paper's best setting. The 9x9 transposed conv with
+d=56, s=12, m=4 with PReLU, as the paper's best setting; `slopes="layer"` (the zoo's)
+learns one slope per layer instead of per channel so every activation fuses into its conv
+at deployment (see export_form). The 9x9 transposed conv with
 stride `scale` is the only layer at HR size; its init (std 0.001) follows the paper.
 
 For deployment `for_export()` rewrites that deconvolution, exactly, as a convolution at
@@ -14,15 +16,18 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from .export_form import layer_slopes_as_leaky, prelu
+
 
 class FSRCNN(nn.Module):
-    def __init__(self, scale: int, channels: int = 1, d: int = 56, s: int = 12, m: int = 4) -> None:
+    def __init__(self, scale: int, channels: int = 1, d: int = 56, s: int = 12, m: int = 4,
+                 slopes: str = "channel") -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(channels, d, 5, padding=2), nn.PReLU(d)]
-        layers += [nn.Conv2d(d, s, 1), nn.PReLU(s)]
+        layers: list[nn.Module] = [nn.Conv2d(channels, d, 5, padding=2), prelu(d, slopes)]
+        layers += [nn.Conv2d(d, s, 1), prelu(s, slopes)]
         for _ in range(m):
-            layers += [nn.Conv2d(s, s, 3, padding=1), nn.PReLU(s)]
-        layers += [nn.Conv2d(s, d, 1), nn.PReLU(d)]
+            layers += [nn.Conv2d(s, s, 3, padding=1), prelu(s, slopes)]
+        layers += [nn.Conv2d(s, d, 1), prelu(d, slopes)]
         self.body = nn.Sequential(*layers)
         self.deconv = nn.ConvTranspose2d(d, channels, 9, stride=scale, padding=4, output_padding=scale - 1)
         for mod in self.body:
@@ -36,7 +41,7 @@ class FSRCNN(nn.Module):
         return self.deconv(self.body(x))
 
     def for_export(self) -> nn.Module:
-        return nn.Sequential(self.body, subpixel_from_deconv(self.deconv))
+        return nn.Sequential(layer_slopes_as_leaky(self.body), subpixel_from_deconv(self.deconv))
 
 
 def subpixel_from_deconv(deconv: nn.ConvTranspose2d) -> nn.Sequential:
