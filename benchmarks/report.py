@@ -1,8 +1,14 @@
-"""Bench results as JSON (versioned schema), a Markdown table and PNG plots."""
+"""Bench results as JSON (versioned schema), a Markdown table and PNG plots.
+
+The README's performance table is generated from a committed bench JSON:
+    python -m vgx.benchmarks.report benchmarks/results/bench.json --readme README.md
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +163,32 @@ def write(doc: dict[str, Any], out: Path, stem: str = "bench") -> list[Path]:
     paths[0].write_text(json.dumps(doc, indent=2))
     paths[1].write_text(markdown(doc))
     return paths + plots(doc, out)
+
+
+README_MARKERS = ("<!-- bench-goals -->", "<!-- /bench-goals -->")
+
+
+def update_readme(doc: dict[str, Any], readme: Path) -> None:
+    """Replace the README's block between README_MARKERS with this run's goals table."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = (re.escape(m) for m in README_MARKERS)
+    if not re.search(f"{start}.*?{end}", text, flags=re.S):
+        raise ValueError(f"{readme} has no {README_MARKERS[0]} ... {README_MARKERS[1]} block")
+    block = "\n".join([README_MARKERS[0], *goals_table(doc), README_MARKERS[1]])
+    readme.write_text(re.sub(f"{start}.*?{end}", lambda _: block, text, count=1, flags=re.S), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Rewrite a bench run's Markdown and the README's goals table from its JSON")
+    ap.add_argument("json", type=Path)
+    ap.add_argument("--readme", type=Path, help="README whose bench-goals block to replace")
+    args = ap.parse_args(argv)
+    doc = json.loads(args.json.read_text(encoding="utf-8"))
+    validate(doc)
+    args.json.with_suffix(".md").write_text(markdown(doc))
+    if args.readme:
+        update_readme(doc, args.readme)
+
+
+if __name__ == "__main__":
+    main()

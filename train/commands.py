@@ -9,6 +9,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from vgx.card import ModelCard
 from vgx.errors import VgxError
 from vgx.images import bicubic_resize, demo_images, load_rgb, save_rgb, side_by_side
 
@@ -47,7 +48,6 @@ def evaluate_command(model_name: str, data: Path, json_out: Path | None, precisi
 
 def _evaluate_artifact(folder: Path, precision: str, data: Path):
     from vgx import manifest as mf
-    from vgx.card import ModelCard
     from vgx.runtime.ort_runner import ORTRunner
     from vgx.runtime.runner import image_upscaler
     from vgx.sr_protocol import evaluate as evaluate_upscaler
@@ -92,8 +92,13 @@ def _zoo_rows() -> list[dict[str, str]]:
                      "gmacs": f"{_gmacs(model, card):.3g}", "shipped": "yes" if path else "no",
                      "set5": _fmt(q, "set5_psnr_y"), "set14": _fmt(q, "set14_psnr_y"),
                      "paper": f"{PAPER_SET5[name]:.2f}" if name in PAPER_SET5 else "-",
-                     "measured": _measured(q), "steps": str(card.train_steps) if path else "not shipped"})
+                     "measured": _measured(q), "steps": _steps(card) if path else "not shipped"})
     return rows
+
+
+def _steps(card: ModelCard) -> str:
+    """"8000+2000" for a fine-tune: the steps of its starting weights, then its own."""
+    return f"{card.init_steps}+{card.train_steps}" if card.init_steps else str(card.train_steps)
 
 
 def _measured(q: dict[str, float]) -> str:

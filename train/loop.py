@@ -135,7 +135,10 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
     model = zoo.build(card)
     init = cfg.init or (_pretrained_generator() if entry.recipe == "gan" and not cfg.resume else None)
     if init:
-        checkpoint.load_weights(model, checkpoint.load(init), f"--init {init}", adapt=True)
+        start = checkpoint.load(init)
+        checkpoint.load_weights(model, start, f"--init {init}", adapt=True)
+        started = checkpoint.card_of(start)
+        card.init_steps = started.init_steps + started.train_steps
     model = dist.wrap(model)
     recipe = _make_recipe(entry, model, card, cfg, dist)
     rng = np.random.default_rng(cfg.seed)

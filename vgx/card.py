@@ -28,6 +28,7 @@ class ModelCard:
     default_tile: int = 2048  # frames larger than this (input side) are tiled
     trained_on: str = ""
     train_steps: int = 0
+    init_steps: int = 0  # steps behind the weights this run started from (--init), 0 from scratch
     quality: dict[str, float] = field(default_factory=dict)  # e.g. {"set5_psnr_y": 33.1}
     description: str = ""
 

@@ -73,3 +73,27 @@ def test_peak_is_measured_or_says_how_it_was_estimated(monkeypatch) -> None:
     monkeypatch.setattr(peak.shutil, "which", lambda name: None)
     nominal = peak.measure_peak(2)
     assert nominal.note.startswith(("nominal (no C compiler)", "unknown"))
+
+
+def test_readme_goals_block_is_generated_from_the_json(tmp_path: Path) -> None:
+    from vgx.benchmarks.report import main
+
+    def row(model: str, backend: str, precision: str, p50: float) -> dict:
+        lat = {"min": p50, "mean": p50, "p50": p50, "p90": p50, "p99": p50}
+        return {"model": model, "backend": backend, "precision": precision, "size": [64, 32], "status": "ok",
+                "reason": "", "latency_ms": lat, "fps": 1000 / p50, "gflops": 1.0, "psnr_vs_fp32": None, "gmacs": 0.5,
+                "peak_fraction": 0.5 if backend == "ort-cpu" else None}
+
+    doc = {"schema": 1, "machine": {"cpu": "x"}, "results": [
+        row("a", "torch", "fp32", 10.0), row("a", "ort-cpu", "fp32", 4.0), row("a", "ort-cpu", "int8", 2.0)]}
+    (tmp_path / "bench.json").write_text(json.dumps(doc))
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- bench-goals -->\nold table\n<!-- /bench-goals -->\nafter\n")
+    main([str(tmp_path / "bench.json"), "--readme", str(readme)])
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("intro\n") and text.endswith("after\n")
+    assert "| a | 0.5 | 10.0 (torch) | 2.0 | ort-cpu int8 | 5.00x | 50% | 2.00x |" in text
+    assert (tmp_path / "bench.md").exists()
+    readme.write_text("no markers\n")
+    with pytest.raises(ValueError, match="bench-goals"):
+        main([str(tmp_path / "bench.json"), "--readme", str(readme)])

@@ -87,6 +87,7 @@ def test_gan_recipe_trains_the_generator(image_dir, tmp_path) -> None:
     from vgx.train import checkpoint, zoo
 
     card = zoo.resolve("srresnet-x4").card()
+    card.train_steps = 7  # the fine-tune's card counts the steps it started from
     init = checkpoint.save(tmp_path / "pre.pt", card, zoo.build(card))
     cfg = _cfg(image_dir, tmp_path / "gan", model="srgan", steps=2, batch_size=2, patch_size=12, init=str(init), lr=1e-4)
     final = train(cfg)
@@ -96,6 +97,7 @@ def test_gan_recipe_trains_the_generator(image_dir, tmp_path) -> None:
     assert all(float(r[k]) == float(r[k]) for r in rows for k in ("pix", "feat", "adv", "loss_d"))
     before, after = _weights(init), _weights(final)
     assert any(not torch.equal(before[k], after[k]) for k in before)
+    assert checkpoint.card_of(checkpoint.load(final)).init_steps == 7
 
 
 @pytest.mark.parametrize("form", ["module", "script"])
