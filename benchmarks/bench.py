@@ -18,6 +18,7 @@ from vgx.manifest import PRECISIONS
 
 from .matrix import BACKENDS, Case, run_case
 from .peak import measure_peak
+from .prepost_cost import prepost_cost
 from .report import SCHEMA, write
 
 
@@ -108,6 +109,7 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> list[Pat
                 _stream_fps(folder, done, size)
             cases += [c.to_dict() for c in done]
     doc = {"schema": SCHEMA, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": mach,
+           "prepost_720p": prepost_cost(),
            "quality_data": str(req.quality_data) if req.quality_data else "skipped: ../shared/data/sr/Set5 absent",
            "results": cases}
     stem = "bench" if len(req.models) != 1 else f"bench-{cases[0]['model'] if cases else 'empty'}"

@@ -36,7 +36,7 @@ def markdown(doc: dict[str, Any]) -> str:
     lines = [f"Machine: {m.get('cpu', '?')}; GPU: {m.get('gpu', 'none')}; "
              f"peak {m.get('peak_gflops', '?')} GFLOP/s ({m.get('peak_note', '')}); numpy SGEMM sustains "
              f"{m.get('sgemm_gflops', '?')} GFLOP/s. "
-             f"Versions: " + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()), "",
+             f"Versions: " + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()), "", *_prepost_line(doc),
              "| model | backend | precision | size | p50 ms | p90 ms | p99 ms | FPS | GFLOP/s | % peak | PSNR vs fp32 "
              "| Set5 PSNR-Y | speed-up |",
              "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -58,6 +58,16 @@ def markdown(doc: dict[str, Any]) -> str:
         lines += ["", "Not measured here:"]
         lines += [f"- {b} {p}: {why}" for b, p, why in skipped]
     return "\n".join(lines) + "\n"
+
+
+def _prepost_line(doc: dict[str, Any]) -> list[str]:
+    p = doc.get("prepost_720p")
+    if not p:
+        return []
+    w, h = p["size"]
+    return [f"Frame conversion per {w}x{h} frame in + out: host (numpy/OpenCV) {p['host_ms']['total']:.2f} ms; "
+            f"the frame-I/O twin's sub-graphs on ORT CPU {p['in_graph_ms']['total']:.2f} ms "
+            "(benchmarks/prepost_cost.py).", ""]
 
 
 def summary(doc: dict[str, Any]) -> list[dict[str, Any]]:

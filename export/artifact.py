@@ -136,7 +136,7 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
 
     return {
         "card": card.to_dict(), "source": opts.source or card.name, "opset": OPSET,
-        **_macs(deploy, card), "exporter": f"torch.onnx (dynamo) {torch.__version__}",
+        **_macs(model, card), "exporter": f"torch.onnx (dynamo) {torch.__version__}",
         **io_spec(proto), "precisions": precisions, "engines": engines, "files": {},
         "build_env": environment_report(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -144,7 +144,8 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
 
 def _macs(model: torch.nn.Module, card: ModelCard) -> dict[str, float]:
     """Multiply-accumulates per input pixel (exact for these fully convolutional nets), or
-    per sample for generators (a latent in)."""
+    per sample for generators (a latent in). Counted on the trained form, as `vgx models`
+    does: the zero taps an export rewrite adds (phase convs) are not the network's work."""
     import copy
 
     from vgx.train.commands import count_macs

@@ -7,8 +7,8 @@
 Manifest -> backend runner (auto: TensorRT, ORT TensorRT/CUDA, ORT CPU) + pre/post +
 padding to the card's `multiple_of` + tiling with blended overlap for large frames.
 
-Frames that need neither padding nor tiling go through the precision's uint8 frame-I/O
-twin (`model.*.frames.onnx`, ORT backends): the host only stacks bytes. Others take the
+On GPU providers, frames that need neither padding nor tiling go through the precision's
+uint8 frame-I/O twin (`model.*.frames.onnx`): the host only stacks bytes. Others take the
 float path with host pre/post. The stream pipeline calls the three steps separately
 (`prepare`, `run`, `finish`) so each gets its own thread.
 """
@@ -30,6 +30,11 @@ from .runner import Runner, infer_one
 from .tiling import run_tiled
 
 DEFAULT_MODEL = "espcn-x2"
+# backends that take the uint8 frame-I/O twin: on a GPU the conversion is free inside the
+# engine and the copies shrink 4x; on ORT's CPU provider the twin's Cast/Transpose/Gather
+# cost 21 ms per 1280x720 frame in + out against 1.5 ms for the host's numpy/OpenCV path
+# (python -m vgx.benchmarks.prepost_cost), so CPU runs convert on the host.
+FRAME_IO_BACKENDS = ("ort-cuda", "ort-trt")
 
 
 class Enhancer(ArtifactModel):
@@ -41,7 +46,7 @@ class Enhancer(ArtifactModel):
         self.overlap = overlap
         self.frame_runner: Runner | None = None
         twin = self.manifest["precisions"].get(self.choice.precision, {}).get("frame_io")
-        if twin and self.choice.backend.startswith("ort-"):
+        if twin and self.choice.backend in FRAME_IO_BACKENDS:
             from .ort_runner import ORTRunner
 
             self.frame_runner = ORTRunner(mf.verified_path(self.folder, self.manifest, twin["file"]),

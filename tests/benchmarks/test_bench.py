@@ -50,7 +50,10 @@ def test_bench_writes_valid_json_markdown_and_png(espcn_artifact: Path, tmp_path
     assert by[("ort-cuda", "fp32")]["status"] == "skipped" and "CUDAExecutionProvider" in by[("ort-cuda", "fp32")]["reason"]
     assert by[("trt", "fp32")]["status"] == "skipped" and by[("trt", "fp32")]["reason"]
     assert by[("ort-cpu", "fp32")]["gflops"] > 0 and doc["machine"]["cpu"]
+    pp = doc["prepost_720p"]
+    assert pp["size"] == [1280, 720] and pp["host_ms"]["total"] > 0 and pp["in_graph_ms"]["total"] > 0
     md = (tmp_path / "bench-espcn-x2.md").read_text()
+    assert "Frame conversion per 1280x720 frame" in md
     assert "| espcn-x2 | ort-cpu | fp32 | 48x32 |" in md and "Not measured here" in md
     png = tmp_path / "espcn-x2.png"
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

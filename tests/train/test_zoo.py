@@ -107,7 +107,21 @@ def test_phase_upsample_is_exactly_interpolate(mode: str, scale: int) -> None:
     assert torch.allclose(PhaseUpsample(3, scale, mode)(x), Interpolate(3, scale, mode)(x), atol=5e-6)
 
 
-@pytest.mark.parametrize("name", [n for n, e in zoo.ZOO.items() if e.task == "sr"])
+@pytest.mark.parametrize("f", [2, 3, 4])
+def test_space_to_depth_conv_is_the_same_function(f: int) -> None:
+    from vgx.train.models.export_form import space_to_depth_conv
+
+    torch.manual_seed(f)
+    k = 2 * f + 1 if f != 3 else 7  # (k - 1) % f == 0
+    conv = torch.nn.Conv2d(5, 3, k)
+    x = torch.randn(2, 5, 4 * f + k - 1, 6 * f + k - 1)
+    with torch.no_grad():
+        torch.testing.assert_close(space_to_depth_conv(conv, f)(x), conv(x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError):
+        space_to_depth_conv(torch.nn.Conv2d(5, 3, k, padding=1), f)
+
+
+@pytest.mark.parametrize("name", [n for n, e in zoo.ZOO.items() if e.task == "sr"] + ["style-wave", "style-wave-slim"])
 def test_export_form_computes_the_same_function(name: str) -> None:
     torch.manual_seed(0)
     model = zoo.build(zoo.resolve(name).card()).eval()

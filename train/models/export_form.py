@@ -13,7 +13,9 @@ a per-channel PReLU runs as its own pass over memory (ORT CPU, 640x360: FSRCNN x
 from __future__ import annotations
 
 import copy
+import itertools
 
+import torch
 from torch import nn
 
 
@@ -39,3 +41,32 @@ def prelu(channels: int, slopes: str) -> nn.PReLU:
     if slopes not in ("channel", "layer"):
         raise ValueError(f"slopes must be 'channel' or 'layer', not {slopes!r}")
     return nn.PReLU(channels if slopes == "channel" else 1)
+
+
+def space_to_depth_conv(conv: nn.Conv2d, f: int) -> nn.Sequential:
+    """A stride-1, unpadded conv == PixelUnshuffle(f) -> conv -> PixelShuffle(f), exactly.
+
+    For convs with few output channels at full resolution (style's 9x9 32->3 tail): the
+    runtime's conv kernels block output channels by 8-16, so 3 outputs waste most of every
+    vector; as f*f phases it has 3*f*f outputs over f*f times the input channels at 1/f
+    the size. Output pixel f*I + r reads input f*I + r + d = f*(I + m) + q, so phase r's
+    kernel at unshuffled tap m and sub-position q is w[f*m + q - r] (zero outside the
+    kernel). Inputs must be multiples of f after any padding (and (k - 1) % f == 0).
+    """
+    k, cin, cout = conv.kernel_size[0], conv.in_channels, conv.out_channels
+    if conv.stride != (1, 1) or conv.padding != (0, 0) or (k - 1) % f or conv.groups != 1:
+        raise ValueError("space_to_depth_conv takes an unpadded stride-1 conv with (k - 1) % f == 0")
+    taps = (f - 1 + k - 1) // f + 1
+    w = conv.weight.detach()
+    kernel = torch.zeros(cout * f * f, cin * f * f, taps, taps, dtype=w.dtype)
+    for ry, rx, qy, qx in itertools.product(range(f), repeat=4):
+        for my, mx in itertools.product(range(taps), repeat=2):
+            dy, dx = f * my + qy - ry, f * mx + qx - rx
+            if 0 <= dy < k and 0 <= dx < k:
+                # PixelShuffle reads output channel o*f*f + ry*f + rx; PixelUnshuffle writes c*f*f + qy*f + qx
+                kernel[ry * f + rx :: f * f, qy * f + qx :: f * f, my, mx] = w[:, :, dy, dx]
+    out = nn.Conv2d(cin * f * f, cout * f * f, taps)
+    out.weight.data.copy_(kernel)
+    bias = conv.bias.detach() if conv.bias is not None else torch.zeros(cout)
+    out.bias.data.copy_(bias.repeat_interleave(f * f))
+    return nn.Sequential(nn.PixelUnshuffle(f), out, nn.PixelShuffle(f))

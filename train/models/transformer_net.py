@@ -11,6 +11,10 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .export_form import export_twin, space_to_depth_conv
+
+TAIL_PHASES = 2  # inputs are multiples of 4, so the padded tail input (+8) divides by 2 and 4
+
 
 class ConvLayer(nn.Module):
     """Reflection-padded conv: same output size for stride 1, no zero-padding seams."""
@@ -63,6 +67,14 @@ class TransformerNet(nn.Module):
             UpsampleConvLayer(c2, c1, 3, 2), nn.InstanceNorm2d(c1, affine=True), nn.ReLU(),
             ConvLayer(c1, 3, 9),
         )
+
+    def for_export(self, phases: int = TAIL_PHASES) -> nn.Module:
+        """The 9x9 tail to 3 channels as `phases`^2 sub-pixel phases (export_form.space_to_depth_conv)."""
+        tail: ConvLayer = self.up[-1]
+        up = nn.Sequential(*self.up[:-1], tail.pad, space_to_depth_conv(tail.conv, phases))
+        twin = export_twin(self)
+        twin._modules["up"] = up
+        return twin
 
     def forward(self, x: Tensor) -> Tensor:
         """RGB [0,1] in, RGB [0,1]-ish out (the style loss keeps it in range; runtime clamps)."""

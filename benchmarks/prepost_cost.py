@@ -1,0 +1,49 @@
+"""What converting one frame costs on this machine, both ways vgx does it.
+
+- host: the float path (`runtime.prepost.to_tensor` in, `to_frames` out), used when a
+  frame needs padding or tiling;
+- in-graph: the uint8 frame-I/O twin's two added sub-graphs (export/frame_io.py) run on
+  their own in ONNX Runtime's CPU provider: what the baked path adds to the model's time
+  on a CPU (on a GPU it runs inside the engine).
+Both for a WxH frame in and the same frame out (the goal is stated per 1280x720 frame).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .timing import measure, summarize
+
+
+def prepost_cost(size: tuple[int, int] = (1280, 720), target_s: float = 1.0) -> dict[str, Any]:
+    from vgx.runtime.prepost import to_frames, to_tensor
+
+    w, h = size
+    frame = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    x = to_tensor([frame])
+    host_pre = summarize(measure(lambda: to_tensor([frame]), target_s=target_s))["p50"]
+    host_post = summarize(measure(lambda: to_frames(x), target_s=target_s))["p50"]
+    graph_pre, graph_post = _in_graph(frame, x, target_s)
+    return {"size": [w, h], "host_ms": {"pre": host_pre, "post": host_post, "total": round(host_pre + host_post, 3)},
+            "in_graph_ms": {"pre": graph_pre, "post": graph_post, "total": round(graph_pre + graph_post, 3)}}
+
+
+def _in_graph(frame: np.ndarray, x: np.ndarray, target_s: float) -> tuple[float, float]:
+    from vgx.export.frame_io import IN, _post, _pre
+    from vgx.runtime.ort_runner import import_ort
+
+    ort = import_ort()
+    opset = [_opset()]
+    pre = ort.InferenceSession(_pre(opset, 9, "x").SerializeToString(), providers=["CPUExecutionProvider"])
+    post = ort.InferenceSession(_post(opset, 9, "y").SerializeToString(), providers=["CPUExecutionProvider"])
+    feed_pre, feed_post = {IN: frame[None]}, {"y": x}
+    return (summarize(measure(lambda: pre.run(None, feed_pre), target_s=target_s))["p50"],
+            summarize(measure(lambda: post.run(None, feed_post), target_s=target_s))["p50"])
+
+
+def _opset() -> Any:
+    from onnx import helper
+
+    return helper.make_opsetid("", 18)
