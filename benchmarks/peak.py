@@ -25,6 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from vgx.environment import cpu_flags, cpu_mhz
+
 _PROBE_C = r"""
 #include <immintrin.h>
 #include <stdio.h>
@@ -34,7 +36,9 @@ _PROBE_C = r"""
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
-#define FMA12(T, fma) T a0 = s, a1 = s, a2 = s, a3 = s, a4 = s, a5 = s, a6 = s, a7 = s, a8 = s, a9 = s, a10 = s, a11 = s; \
+/* distinct starting values: identical accumulators would be folded into one chain */
+#define FMA12(T, fma, set1) T a0 = set1(1.0f), a1 = set1(1.1f), a2 = set1(1.2f), a3 = set1(1.3f), a4 = set1(1.4f), \
+  a5 = set1(1.5f), a6 = set1(1.6f), a7 = set1(1.7f), a8 = set1(1.8f), a9 = set1(1.9f), a10 = set1(2.0f), a11 = set1(2.1f); \
   for (long i = 0; i < n; i++) { a0 = fma(a0, m, c); a1 = fma(a1, m, c); a2 = fma(a2, m, c); a3 = fma(a3, m, c); \
     a4 = fma(a4, m, c); a5 = fma(a5, m, c); a6 = fma(a6, m, c); a7 = fma(a7, m, c); a8 = fma(a8, m, c); \
     a9 = fma(a9, m, c); a10 = fma(a10, m, c); a11 = fma(a11, m, c); }
@@ -53,16 +57,16 @@ int main(int argc, char **argv) {
     ops = 16.0 * n;
     out = (float)x;
   } else if (!strcmp(mode, "zmm")) {
-    __m512 s = _mm512_set1_ps(1.0f), m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    FMA12(__m512, _mm512_fmadd_ps)
+    __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    FMA12(__m512, _mm512_fmadd_ps, _mm512_set1_ps)
     __m512 r = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
                _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)),
                              _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11))));
     out = _mm512_reduce_add_ps(r);
     ops = 12.0 * 16 * 2 * n;
   } else {
-    __m256 s = _mm256_set1_ps(1.0f), m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    FMA12(__m256, _mm256_fmadd_ps)
+    __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    FMA12(__m256, _mm256_fmadd_ps, _mm256_set1_ps)
     __m256 r = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
                _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)),
                              _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11))));
@@ -96,7 +100,7 @@ class Peak:
 def measure_peak(cores: int | None = None) -> Peak:
     cores = cores or os.cpu_count() or 1
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    flags = _cpu_flags()
+    flags = cpu_flags()
     if cc and "avx2" in flags and "fma" in flags:
         try:
             return _measured(cc, cores, "avx512f" in flags)
@@ -118,7 +122,7 @@ def _measured(cc: str, cores: int, avx512: bool) -> Peak:
     per_cycle = rates[best_isa] / cores / (ghz * 1e9)
     flop = min((16, 32, 64), key=lambda f: abs(f - per_cycle))  # the hardware figures; the ratio lands near one
     if abs(per_cycle / flop - 1) > 0.2:
-        return _nominal(cores, _cpu_flags(), f"probe unsteady: {per_cycle:.1f} FLOP/cycle at {ghz:.2f} GHz; other load?")
+        return _nominal(cores, cpu_flags(), f"probe unsteady: {per_cycle:.1f} FLOP/cycle at {ghz:.2f} GHz; other load?")
     shown = ", ".join(f"{k} {v / 1e9:.0f}" for k, v in rates.items())
     note = (f"measured: {cores} cores x {ghz:.2f} GHz (dependent-add chain) x {flop} FLOP/cycle "
             f"({best_isa} FMA loop: {per_cycle:.1f}/cycle; GFLOP/s {shown})")
@@ -136,30 +140,8 @@ def _all_cores(exe: Path, mode: str, cores: int) -> float:
     return best
 
 
-def _cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def _cpuinfo_mhz() -> float:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("cpu MHz"):
-                    return float(line.split(":")[1])
-    except (OSError, ValueError):
-        pass
-    return 0.0
-
-
 def _nominal(cores: int, flags: set[str], why: str) -> Peak:
-    mhz = _cpuinfo_mhz()
+    mhz = cpu_mhz()
     if not mhz or "fma" not in flags:
         return Peak(None, None, None, cores, f"unknown ({why}; no clock or FMA)")
     per_cycle = 64 if "avx512f" in flags else 32  # may be 32 on cores that split 512-bit ops

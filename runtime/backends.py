@@ -64,6 +64,7 @@ def choose(folder: Path, manifest: dict[str, Any], wanted: str, precision: str, 
         if prec != precision:
             choice.notes.append("fp16 is for GPUs: ONNX Runtime's CPU provider computes it in fp32 with extra casts, "
                                 "so fp32 runs instead (int8 is the fast CPU option)")
+        choice.notes += _int8_notes(manifest, prec, backend)
         return ort_runner.ORTRunner(path, backend, threads=threads), choice
     raise VgxError("no backend can run this model: " + "; ".join(f"{b}: {r}" for b, r in skipped.items()))
 
@@ -75,3 +76,19 @@ def _torch(manifest: dict[str, Any], precision: str) -> tuple[Runner, Choice]:
         raise VgxError("the torch backend needs vgx[train] (torch)") from None
 
     return TorchRunner(manifest.get("source", manifest["card"]["name"])), Choice("torch", "fp32")
+
+
+def _int8_notes(manifest: dict[str, Any], precision: str, backend: str) -> list[str]:
+    """An int8 model quantized for another class of machine runs, but says what it costs."""
+    if precision != "int8":
+        return []
+    from vgx.environment import cpu_has_vnni
+
+    q = manifest["precisions"]["int8"].get("quantization", {})
+    if backend == "ort-cpu" and q.get("target") == "cpu" and q.get("reduce_range") is False and not cpu_has_vnni():
+        return ["this int8 model was quantized on a CPU with VNNI (full 8-bit weights); without VNNI its u8 x s8 "
+                "products can saturate: re-export it here (vgx export MODEL --int8) for the reduced-range form"]
+    if backend == "ort-cpu" and q.get("target") == "gpu":
+        return ["this int8 model was quantized for TensorRT (symmetric int8); `vgx export MODEL --int8 --int8-target cpu` "
+                "writes the form ONNX Runtime's x86 kernels run best"]
+    return []

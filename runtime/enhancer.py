@@ -31,9 +31,11 @@ from .tiling import run_tiled
 
 DEFAULT_MODEL = "espcn-x2"
 # backends that take the uint8 frame-I/O twin: on a GPU the conversion is free inside the
-# engine and the copies shrink 4x; on ORT's CPU provider the twin's Cast/Transpose/Gather
-# cost 21 ms per 1280x720 frame in + out against 1.5 ms for the host's numpy/OpenCV path
-# (python -m vgx.benchmarks.prepost_cost), so CPU runs convert on the host.
+# engine and the copies shrink 4x. On ORT's CPU provider the twin's Cast/Transpose/Gather
+# cost 2.5 ms per 1280x720 frame in + out, on the inference thread, against 1.2 ms for the
+# host's numpy/OpenCV path, which the stream runs on its own threads beside inference
+# (quiet 2-core machine, python -c "from vgx.benchmarks.prepost_cost import prepost_cost;
+# print(prepost_cost())"; with other work on the cores the twin's ops slowed to 21 ms).
 FRAME_IO_BACKENDS = ("ort-cuda", "ort-trt")
 
 

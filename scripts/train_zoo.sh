@@ -32,7 +32,7 @@ run_as() {  # like run, into $RUNS/$RUNS_NAME
 tune() {  # name steps batch patch lr: fine-tune a per-channel-PReLU run to one slope per layer
   # (the fusable form the zoo now builds; its slopes start at each layer's channel mean)
   local name=$1; shift
-  local init=$RUNS/$name/model.pt
+  local init=${INIT:-$RUNS/$name/model.pt}
   RUNS_NAME=$name-fused run_as "$name" "$@" --init "$init"
 }
 
@@ -110,6 +110,11 @@ case "${1:-a}" in
     ;;
   fuse-d)
     tune fsrcnn-x4 6000 32 24 2e-4
+    ;;
+  fuse-e)  # SRResNet from its latest checkpoint (2625 steps), then SRGAN again from that
+    INIT=$RUNS/srresnet-x4/last.pt tune srresnet-x4 1500 16 24 1e-4
+    RUNS_NAME=srgan-x4-fused run_as srgan-x4 400 8 24 1e-4 --init "$RUNS/srresnet-x4-fused/model.pt" --val-every 100 \
+      --ckpt-every 50
     ;;
   faces)
     F=${VGX_DATA:-../shared/data}/faces/orl_att

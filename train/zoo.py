@@ -82,9 +82,10 @@ def _sr_entries() -> list[ZooEntry]:
                               arch_kwargs=FUSABLE))
     for s in (2, 4):
         out.append(ZooEntry(f"compact-x{s}", "compact", s, "compact VGG-style video SR (RGB)", arch_kwargs=FUSABLE))
-    out.append(ZooEntry("srresnet-x4", "srresnet", 4, "SRResNet, 16 residual blocks (PSNR)", default_tile=384))
+    out.append(ZooEntry("srresnet-x4", "srresnet", 4, "SRResNet, 16 residual blocks (PSNR)", default_tile=384,
+                        arch_kwargs=FUSABLE))
     out.append(ZooEntry("srgan-x4", "srresnet", 4, "SRGAN generator, adversarial + feature loss", recipe="gan",
-                        default_tile=384))
+                        arch_kwargs=FUSABLE, default_tile=384))
     return out
 
 

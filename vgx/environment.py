@@ -34,15 +34,38 @@ def check_onnxruntime() -> None:
         )
 
 
-def cpu_model() -> str:
+def _cpuinfo(key: str) -> str | None:
+    """The first /proc/cpuinfo value for `key` (Linux), else None."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
-                if line.startswith("model name"):
+                if line.startswith(key):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_model() -> str:
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
+
+
+def cpu_mhz() -> float:
+    try:
+        return float(_cpuinfo("cpu MHz") or 0.0)
+    except ValueError:
+        return 0.0
+
+
+def cpu_flags() -> set[str]:
+    """ISA flags (avx2, avx512f, avx512_vnni, ...); empty where /proc/cpuinfo is not."""
+    return set((_cpuinfo("flags") or "").split())
+
+
+def cpu_has_vnni() -> bool:
+    """x86 VNNI (AVX-512 or AVX): u8 x s8 dot products accumulate in int32 without the
+    int16 saturation of AVX2's vpmaddubsw, so int8 weights need no reduced range."""
+    return bool(cpu_flags() & {"avx512_vnni", "avx_vnni"})
 
 
 def report() -> dict[str, str]:

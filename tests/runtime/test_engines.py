@@ -39,3 +39,17 @@ def test_no_tensorrt_is_a_clear_error(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(engines, "tensorrt_version", lambda: None)
     with pytest.raises(VgxError, match="pip install 'vgx\\[trt\\]'"):
         engines.pick_engine(tmp_path, {"card": {"name": "x"}, "engines": {}}, "fp32")
+
+
+@pytest.mark.parametrize(("target", "reduce_range", "vnni", "says"), [
+    ("cpu", False, True, None), ("cpu", True, False, None), ("cpu", False, False, "re-export it here"),
+    ("gpu", None, True, "--int8-target cpu")])
+def test_int8_models_say_when_they_were_quantized_for_another_machine(monkeypatch, target, reduce_range, vnni, says) -> None:
+    import vgx.environment
+    from vgx.runtime.backends import _int8_notes
+
+    monkeypatch.setattr(vgx.environment, "cpu_has_vnni", lambda: vnni)
+    manifest = {"precisions": {"int8": {"quantization": {"target": target, "reduce_range": reduce_range}}}}
+    notes = _int8_notes(manifest, "int8", "ort-cpu")
+    assert (says in notes[0]) if says else notes == []
+    assert _int8_notes(manifest, "fp32", "ort-cpu") == []

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from .export_form import export_twin, layer_slopes_as_leaky, prelu
-from .upsample import Interpolate
+from .export_form import layer_slopes_as_leaky, prelu
+from .upsample import Interpolate, PhaseResidual
 
 
 class CompactSR(nn.Module):
@@ -28,9 +28,7 @@ class CompactSR(nn.Module):
         self.base = Interpolate(channels, scale, "nearest")
 
     def for_export(self) -> nn.Module:
-        twin = export_twin(self, "base")
-        twin._modules["body"] = layer_slopes_as_leaky(self.body)
-        return twin
+        return PhaseResidual(layer_slopes_as_leaky(self.body), self.base.for_export(), self.scale)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.shuffle(self.body(x)) + self.base(x)

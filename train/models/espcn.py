@@ -28,5 +28,9 @@ class ESPCN(nn.Module):
                 nn.init.zeros_(m.bias)
         self.body[-1].weight.data.mul_(0.1)  # start near the bicubic residual of zero
 
+    def phase_form(self) -> tuple[nn.Module, nn.Conv2d]:
+        """(features, last conv): self(x) == PixelShuffle(last(features(x)))."""
+        return self.body[:-1], self.body[-1]
+
     def forward(self, x: Tensor) -> Tensor:
         return self.shuffle(self.body(x))

@@ -29,10 +29,16 @@ def export_twin(module: nn.Module, *names: str) -> nn.Module:
     return twin
 
 
-def layer_slopes_as_leaky(seq: nn.Sequential) -> nn.Sequential:
-    """`seq` with every one-slope PReLU as LeakyReLU of that slope (other modules shared)."""
-    return nn.Sequential(*(nn.LeakyReLU(float(m.weight.detach()[0]))
-                           if isinstance(m, nn.PReLU) and m.num_parameters == 1 else m for m in seq))
+def layer_slopes_as_leaky(module: nn.Module) -> nn.Module:
+    """`module` with every one-slope PReLU inside it as LeakyReLU of that slope: a twin
+    sharing every other submodule (the trained model is left as it is)."""
+    if isinstance(module, nn.PReLU) and module.num_parameters == 1:
+        return nn.LeakyReLU(float(module.weight.detach()[0]))
+    if not any(isinstance(m, nn.PReLU) for m in module.modules()):
+        return module
+    twin = copy.copy(module)
+    twin._modules = {k: layer_slopes_as_leaky(v) if v is not None else None for k, v in module._modules.items()}
+    return twin
 
 
 def prelu(channels: int, slopes: str) -> nn.PReLU:

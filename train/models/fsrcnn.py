@@ -40,8 +40,14 @@ class FSRCNN(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.deconv(self.body(x))
 
+    def phase_form(self) -> tuple[nn.Module, nn.Conv2d]:
+        """(features, last conv): self(x) == PixelShuffle(last(features(x))), fusable activations."""
+        conv, _shuffle = subpixel_from_deconv(self.deconv)
+        return layer_slopes_as_leaky(self.body), conv
+
     def for_export(self) -> nn.Module:
-        return nn.Sequential(layer_slopes_as_leaky(self.body), subpixel_from_deconv(self.deconv))
+        features, last = self.phase_form()
+        return nn.Sequential(features, last, nn.PixelShuffle(self.deconv.stride[0]))
 
 
 def subpixel_from_deconv(deconv: nn.ConvTranspose2d) -> nn.Sequential:

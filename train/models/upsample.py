@@ -61,10 +61,17 @@ class PhaseUpsample(nn.Module):
         kernels = np.einsum("yi,xj->yxij", taps, taps).reshape(scale * scale, 1, 5, 5)  # phase (py, px)
         weight = torch.tensor(np.tile(kernels, (channels, 1, 1, 1)), dtype=torch.float32)
         self.register_buffer("weight", weight, persistent=False)  # not in checkpoints: it is fixed
+        self.mode = mode
+        self.register_buffer("copies", torch.arange(channels).repeat_interleave(scale * scale), persistent=False)
+
+    def phases(self, x: Tensor) -> Tensor:
+        """The scale^2 output phases of every channel at input size (channel c*s*s + phase)."""
+        if self.mode == "nearest":  # every phase is the input pixel: a channel gather, not a conv
+            return x.index_select(1, self.copies)
+        return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), self.weight.to(x.dtype), groups=self.channels)
 
     def forward(self, x: Tensor) -> Tensor:
-        y = F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), self.weight.to(x.dtype), groups=self.channels)
-        return F.pixel_shuffle(y, self.scale)
+        return F.pixel_shuffle(self.phases(x), self.scale)
 
 
 class Interpolate(nn.Module):
@@ -81,3 +88,17 @@ class Interpolate(nn.Module):
 
     def for_export(self) -> PhaseUpsample:
         return PhaseUpsample(self.channels, self.scale, self.mode)
+
+
+class PhaseResidual(nn.Module):
+    """detail(x) + upsampled x, summed as sub-pixel phases at input size, then one
+    DepthToSpace: `detail` returns scale^2 phases per channel (its PixelShuffle left off),
+    and pixel_shuffle(a) + pixel_shuffle(b) == pixel_shuffle(a + b). Saves a DepthToSpace
+    and an add at output size (the export form of the nets with an upsampled-input base)."""
+
+    def __init__(self, detail: nn.Module, base: PhaseUpsample, scale: int) -> None:
+        super().__init__()
+        self.detail, self.base, self.scale = detail, base, scale
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pixel_shuffle(self.detail(x) + self.base.phases(x), self.scale)
