@@ -31,15 +31,22 @@ def validate(doc: dict[str, Any]) -> None:
             raise ValueError("ok result without latency percentiles")
 
 
+def _stream_cells(r: dict[str, Any]) -> str:
+    if "stream_fps" not in r:
+        return " - | - |"
+    return f" {r['stream_fps']:.2f} | {r['prepost_ms']:.2f} |"
+
+
 def markdown(doc: dict[str, Any]) -> str:
     m = doc["machine"]
+    streamed = any("stream_fps" in r for r in doc["results"])
     lines = [f"Machine: {m.get('cpu', '?')}; GPU: {m.get('gpu', 'none')}; "
              f"peak {m.get('peak_gflops', '?')} GFLOP/s ({m.get('peak_note', '')}); numpy SGEMM sustains "
              f"{m.get('sgemm_gflops', '?')} GFLOP/s. "
              f"Versions: " + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()), "", *_prepost_line(doc),
              "| model | backend | precision | size | p50 ms | p90 ms | p99 ms | FPS | GFLOP/s | % peak | PSNR vs fp32 "
-             "| Set5 PSNR-Y | speed-up |",
-             "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| Set5 PSNR-Y | speed-up |" + (" stream FPS | pre+post ms |" if streamed else ""),
+             "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if streamed else "")]
     for r in doc["results"]:
         if r["status"] != "ok":
             continue
@@ -50,7 +57,7 @@ def markdown(doc: dict[str, Any]) -> str:
         speed = f"{r['speedup_vs_torch']:.2f}x" if r.get("speedup_vs_torch") else "-"
         lines.append(f"| {r['model']} | {r['backend']} | {r['precision']} | {r['size'][0]}x{r['size'][1]} | "
                      f"{lat['p50']:.1f} | {lat['p90']:.1f} | {lat['p99']:.1f} | {r['fps']:.2f} | {r['gflops']:.1f} | "
-                     f"{pct} | {psnr} | {set5} | {speed} |")
+                     f"{pct} | {psnr} | {set5} | {speed} |" + (_stream_cells(r) if streamed else ""))
     if len({r["model"] for r in doc["results"]}) > 1:
         lines += ["", *goals_table(doc)]
     skipped = sorted({(r["backend"], r["precision"], r["reason"]) for r in doc["results"] if r["status"] != "ok"})
@@ -126,6 +133,62 @@ def summary_plot(doc: dict[str, Any], out: Path) -> Path | None:
     return path
 
 
+def latency_plot(ok: list[dict[str, Any]], out: Path) -> Path | None:
+    """p50 latency of every model by backend x precision (log scale: models span 1000x)."""
+    import matplotlib.pyplot as plt
+
+    models = list(dict.fromkeys(r["model"] for r in ok))
+    configs = list(dict.fromkeys((r["backend"], r["precision"]) for r in ok))
+    if not models or not configs:
+        return None
+    fig, ax = plt.subplots(figsize=(max(8, 0.55 * len(models) + 2), 4.5))
+    width = 0.8 / len(configs)
+    for i, (backend, precision) in enumerate(configs):
+        xs, ys = [], []
+        for j, m in enumerate(models):
+            r = next((r for r in ok if r["model"] == m and (r["backend"], r["precision"]) == (backend, precision)), None)
+            if r:
+                xs.append(j + (i - (len(configs) - 1) / 2) * width)
+                ys.append(r["latency_ms"]["p50"])
+        ax.bar(xs, ys, width, label=f"{backend} {precision}")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(models)), models, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("p50 latency ms (log)")
+    size = ok[0]["size"]
+    ax.set_title(f"latency per frame, {size[0]}x{size[1]} input, by backend x precision")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path = out / "latency.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def quality_plot(ok: list[dict[str, Any]], out: Path) -> Path | None:
+    """SR speed vs quality: Set5 PSNR-Y against frames per second, a point per configuration."""
+    import matplotlib.pyplot as plt
+
+    sr = [r for r in ok if r.get("set5_psnr_y")]
+    if not sr:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for m in dict.fromkeys(r["model"] for r in sr):
+        rows = sorted((r for r in sr if r["model"] == m), key=lambda r: r["fps"])
+        ax.plot([r["fps"] for r in rows], [r["set5_psnr_y"] for r in rows], "o-", ms=4, lw=0.8, label=m)
+        best = rows[-1]
+        ax.annotate(f"{best['backend']} {best['precision']}", (best["fps"], best["set5_psnr_y"]), fontsize=6)
+    ax.set_xscale("log")
+    ax.set_xlabel("frames per second (log)")
+    ax.set_ylabel("Set5 PSNR-Y dB")
+    ax.set_title("super-resolution: speed vs quality per configuration")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path = out / "quality.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plots(doc: dict[str, Any], out: Path) -> list[Path]:
     """latency by backend x precision, and speed vs quality; skipped without matplotlib."""
     try:
@@ -136,9 +199,8 @@ def plots(doc: dict[str, Any], out: Path) -> list[Path]:
     except ImportError:
         return []
     ok = [r for r in doc["results"] if r["status"] == "ok"]
-    if len({r["model"] for r in ok}) > 3:  # many models: one summary picture, not one each
-        path = summary_plot(doc, out)
-        return [path] if path else []
+    if len({r["model"] for r in ok}) > 3:  # many models: summary pictures, not one each
+        return [p for p in (summary_plot(doc, out), latency_plot(ok, out), quality_plot(ok, out)) if p]
     written = []
     for model in sorted({r["model"] for r in ok}):
         rows = [r for r in ok if r["model"] == model]

@@ -100,3 +100,23 @@ def test_readme_goals_block_is_generated_from_the_json(tmp_path: Path) -> None:
     readme.write_text("no markers\n")
     with pytest.raises(ValueError, match="bench-goals"):
         main([str(tmp_path / "bench.json"), "--readme", str(readme)])
+
+
+def test_stream_fps_beside_model_only(espcn_artifact: Path, tmp_path: Path) -> None:
+    r = run_vgx("bench", str(espcn_artifact), "--backends", "ort-cpu", "--precisions", "fp32", "--sizes", "64x48",
+                "--runs", "3", "--stream", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "bench-espcn-x2.json").read_text())
+    case = doc["results"][0]
+    assert case["stream_fps"] > 0 and case["prepost_ms"] >= 0
+    assert "| stream FPS | pre+post ms |" in (tmp_path / "bench-espcn-x2.md").read_text()
+
+
+def test_ort_tuning_times_every_session_variant(espcn_artifact: Path, tmp_path: Path) -> None:
+    from vgx.benchmarks import ort_tuning
+
+    ort_tuning.main([str(espcn_artifact), "--precisions", "fp32", "--seconds", "0.2", "--out", str(tmp_path)])
+    rows = json.loads((tmp_path / "ort-tuning.json").read_text())["rows"]
+    assert [r["variant"] for r in rows] == list(ort_tuning.VARIANTS)
+    assert rows[0]["vs_default"] == 1.0 and all(r["p50_ms"] > 0 for r in rows)
+    assert "| speed vs default |" in (tmp_path / "ort-tuning.md").read_text()
