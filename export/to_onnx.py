@@ -46,7 +46,7 @@ def _export(model: nn.Module, card: ModelCard, path: Path, example: torch.Tensor
         program = torch.onnx.export(
             model, (example,), input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
             dynamic_shapes={next(iter(_forward_args(model))): dims}, dynamo=True,
-            external_data=False, verbose=False,
+            external_data=False, verbose=False, custom_translation_table=_translations(),
         )
     if program is None:
         raise VgxError(f"the ONNX exporter returned nothing for {card.name}")
@@ -60,6 +60,18 @@ def _export(model: nn.Module, card: ModelCard, path: Path, example: torch.Tensor
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save_model(proto, str(path))
     return proto
+
+
+def _translations() -> dict:
+    """vgx's own ops -> the one ONNX node each stands for (see train/models/export_form.py)."""
+    from onnxscript import opset18 as op
+
+    from vgx.train.models.export_form import space_to_depth  # noqa: F401 - registers torch.ops.vgx
+
+    def space_to_depth_onnx(x, f: int):  # noqa: ANN001, ANN202 - onnxscript traces this
+        return op.SpaceToDepth(x, blocksize=f)
+
+    return {torch.ops.vgx.space_to_depth.default: space_to_depth_onnx}
 
 
 def _forward_args(model: nn.Module) -> list[str]:

@@ -96,7 +96,7 @@ class _ExportForm(nn.Module):
         unpadded = nn.Conv2d(net.tail.in_channels, net.tail.out_channels, net.tail.kernel_size)
         unpadded.load_state_dict(net.tail.state_dict())
         self.tail_pad = net.tail.padding[0] // 2  # zero padding p at output size == p/2 phase cells
-        self.tail = space_to_depth_conv(unpadded, 2)[1]
+        self.tail = space_to_depth_conv(unpadded, 2, inputs="crd")[1]
         self.base = net.base.for_export()
 
     def forward(self, x: Tensor) -> Tensor:
