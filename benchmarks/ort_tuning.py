@@ -76,7 +76,7 @@ def tune(model: str, precision: str, seconds: float = 2.0, rounds: int = 2) -> l
         for name, fn in runs.items():
             times[name] += measure(lambda fn=fn: fn(x), target_s=seconds / rounds)
     base = summarize(times["default"])["p50"]
-    return [{"model": model, "precision": precision, "variant": name, "p50_ms": summarize(t)["p50"],
+    return [{"model": manifest["card"]["name"], "precision": precision, "variant": name, "p50_ms": summarize(t)["p50"],
              "vs_default": round(base / summarize(t)["p50"], 3)} for name, t in times.items()]
 
 
