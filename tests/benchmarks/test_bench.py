@@ -120,3 +120,16 @@ def test_ort_tuning_times_every_session_variant(espcn_artifact: Path, tmp_path: 
     assert [r["variant"] for r in rows] == list(ort_tuning.VARIANTS)
     assert rows[0]["vs_default"] == 1.0 and all(r["p50_ms"] > 0 for r in rows)
     assert "| speed vs default |" in (tmp_path / "ort-tuning.md").read_text()
+
+
+def test_stream_is_not_run_for_generators(tmp_path: Path) -> None:
+    from vgx.export.artifact import ExportOptions, export_artifact
+    from vgx.train import zoo
+
+    card = zoo.resolve("dcgan-faces").card()
+    folder = export_artifact(zoo.build(card).eval(), card, ExportOptions(tmp_path / "g"), log=lambda s: None)
+    r = run_vgx("bench", str(folder), "--backends", "ort-cpu", "--precisions", "fp32", "--runs", "3", "--stream",
+                "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    case = json.loads((tmp_path / "bench-dcgan-faces.json").read_text())["results"][0]
+    assert case["status"] == "ok" and "stream_fps" not in case
