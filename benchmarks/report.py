@@ -110,6 +110,15 @@ def goals_table(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def summary_plot(doc: dict[str, Any], out: Path) -> Path | None:
     """One picture for a many-model run: speed-up of the best runtime over PyTorch per model."""
     import matplotlib.pyplot as plt
@@ -126,11 +135,7 @@ def summary_plot(doc: dict[str, Any], out: Path) -> Path | None:
     ax.invert_yaxis()
     ax.set_xlabel("speed-up of the best runtime configuration over PyTorch eager (faster layout), p50")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = out / "speedup.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "speedup.png")
 
 
 def latency_plot(ok: list[dict[str, Any]], out: Path) -> Path | None:
@@ -157,11 +162,7 @@ def latency_plot(ok: list[dict[str, Any]], out: Path) -> Path | None:
     size = ok[0]["size"]
     ax.set_title(f"latency per frame, {size[0]}x{size[1]} input, by backend x precision")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    path = out / "latency.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "latency.png")
 
 
 def quality_plot(ok: list[dict[str, Any]], out: Path) -> Path | None:
@@ -182,11 +183,7 @@ def quality_plot(ok: list[dict[str, Any]], out: Path) -> Path | None:
     ax.set_ylabel("Set5 PSNR-Y dB")
     ax.set_title("super-resolution: speed vs quality per configuration")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    path = out / "quality.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "quality.png")
 
 
 def plots(doc: dict[str, Any], out: Path) -> list[Path]:
@@ -220,11 +217,7 @@ def plots(doc: dict[str, Any], out: Path) -> list[Path]:
         ax[1].set_title("speed vs quality")
         if ax[1].collections:
             ax[1].legend(fontsize=7)
-        fig.tight_layout()
-        path = out / f"{model}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
+        written.append(_save(fig, out / f"{model}.png"))
     return written
 
 
