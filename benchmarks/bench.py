@@ -106,7 +106,7 @@ def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> list[Pat
             if req.quality_data:
                 _set5(folder, manifest, done, req.quality_data)
             if req.stream:
-                _stream_fps(folder, done, size)
+                _stream_fps(folder, manifest, done, size)
             cases += [c.to_dict() for c in done]
     doc = {"schema": SCHEMA, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": mach,
            "prepost_720p": prepost_cost(),
@@ -147,7 +147,8 @@ def _set5(folder: Path, manifest: dict[str, Any], cases: list[Case], data: Path)
                 c.extra["set5_psnr_y"] = round(score, 3)
 
 
-def _stream_fps(folder: Path, cases: list[Case], size: tuple[int, int], seconds: float = 8.0) -> None:
+def _stream_fps(folder: Path, manifest: dict[str, Any], cases: list[Case], size: tuple[int, int],
+                seconds: float = 8.0) -> None:
     """End-to-end lossless stream FPS (demo source, null sink) beside model-only FPS: about
     `seconds` of frames (5 to 60) after the pipeline's first frame."""
     from vgx.runtime import Enhancer
@@ -155,7 +156,7 @@ def _stream_fps(folder: Path, cases: list[Case], size: tuple[int, int], seconds:
     from vgx.runtime.sinks import NullSink
     from vgx.runtime.sources import DemoSource
 
-    if mf.read(folder)["card"]["task"] == "generate":  # a latent in, not a frame: no stream to run
+    if manifest["card"]["task"] == "generate":  # a latent in, not a frame: no stream to run
         return
     for c in cases:
         if c.status != "ok" or not c.backend.startswith("ort-"):

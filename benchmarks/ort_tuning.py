@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,16 +34,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def _session(path: Path, variant: dict[str, Any]) -> Callable[[np.ndarray], Any]:
-    from vgx.runtime.ort_runner import import_ort
+    from vgx.runtime.ort_runner import import_ort, make_session
 
     ort = import_ort()
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, variant.get("level", "ORT_ENABLE_ALL"))
-    opts.intra_op_num_threads = variant.get("threads", os.cpu_count() or 1)
-    for key, value in variant.get("config", {}).items():
-        opts.add_session_config_entry(key, value)
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    sess = make_session(path, threads=variant.get("threads"), level=variant.get("level"), config=variant.get("config"))
     name = sess.get_inputs()[0].name
     if not variant.get("bind"):
         return lambda x: sess.run(None, {name: x})

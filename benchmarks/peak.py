@@ -103,13 +103,14 @@ def measure_peak(cores: int | None = None) -> Peak:
     flags = cpu_flags()
     if cc and "avx2" in flags and "fma" in flags:
         try:
-            return _measured(cc, cores, "avx512f" in flags)
+            return _measured(cc, cores, flags)
         except (OSError, subprocess.SubprocessError, ValueError) as e:
             return _nominal(cores, flags, f"probe failed ({str(e).splitlines()[0][:80]})")
     return _nominal(cores, flags, "no C compiler" if not cc else "no AVX2/FMA")
 
 
-def _measured(cc: str, cores: int, avx512: bool) -> Peak:
+def _measured(cc: str, cores: int, flags: set[str]) -> Peak:
+    avx512 = "avx512f" in flags
     with tempfile.TemporaryDirectory(prefix="vgx-peak-") as tmp:
         src, exe = Path(tmp) / "probe.c", Path(tmp) / "probe"
         src.write_text(_PROBE_C)
@@ -122,7 +123,7 @@ def _measured(cc: str, cores: int, avx512: bool) -> Peak:
     per_cycle = rates[best_isa] / cores / (ghz * 1e9)
     flop = min((16, 32, 64), key=lambda f: abs(f - per_cycle))  # the hardware figures; the ratio lands near one
     if abs(per_cycle / flop - 1) > 0.2:
-        return _nominal(cores, cpu_flags(), f"probe unsteady: {per_cycle:.1f} FLOP/cycle at {ghz:.2f} GHz; other load?")
+        return _nominal(cores, flags, f"probe unsteady: {per_cycle:.1f} FLOP/cycle at {ghz:.2f} GHz; other load?")
     shown = ", ".join(f"{k} {v / 1e9:.0f}" for k, v in rates.items())
     note = (f"measured: {cores} cores x {ghz:.2f} GHz (dependent-add chain) x {flop} FLOP/cycle "
             f"({best_isa} FMA loop: {per_cycle:.1f}/cycle; GFLOP/s {shown})")

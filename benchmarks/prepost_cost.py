@@ -31,19 +31,15 @@ def prepost_cost(size: tuple[int, int] = (1280, 720), target_s: float = 1.0) -> 
 
 
 def _in_graph(frame: np.ndarray, x: np.ndarray, target_s: float) -> tuple[float, float]:
+    from onnx import helper
+
     from vgx.export.frame_io import IN, _post, _pre
     from vgx.runtime.ort_runner import import_ort
 
     ort = import_ort()
-    opset = [_opset()]
+    opset = [helper.make_opsetid("", 18)]
     pre = ort.InferenceSession(_pre(opset, 9, "x").SerializeToString(), providers=["CPUExecutionProvider"])
     post = ort.InferenceSession(_post(opset, 9, "y").SerializeToString(), providers=["CPUExecutionProvider"])
     feed_pre, feed_post = {IN: frame[None]}, {"y": x}
     return (summarize(measure(lambda: pre.run(None, feed_pre), target_s=target_s))["p50"],
             summarize(measure(lambda: post.run(None, feed_post), target_s=target_s))["p50"])
-
-
-def _opset() -> Any:
-    from onnx import helper
-
-    return helper.make_opsetid("", 18)

@@ -235,12 +235,12 @@ README_MARKERS = ("<!-- bench-goals -->", "<!-- /bench-goals -->")
 
 def update_readme(doc: dict[str, Any], readme: Path) -> None:
     """Replace the README's block between README_MARKERS with this run's goals table."""
-    text = readme.read_text(encoding="utf-8")
     start, end = (re.escape(m) for m in README_MARKERS)
-    if not re.search(f"{start}.*?{end}", text, flags=re.S):
-        raise ValueError(f"{readme} has no {README_MARKERS[0]} ... {README_MARKERS[1]} block")
     block = "\n".join([README_MARKERS[0], *goals_table(doc), README_MARKERS[1]])
-    readme.write_text(re.sub(f"{start}.*?{end}", lambda _: block, text, count=1, flags=re.S), encoding="utf-8")
+    text, found = re.subn(f"{start}.*?{end}", lambda _: block, readme.read_text(encoding="utf-8"), count=1, flags=re.S)
+    if not found:
+        raise ValueError(f"{readme} has no {README_MARKERS[0]} ... {README_MARKERS[1]} block")
+    readme.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:

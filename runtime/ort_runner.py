@@ -36,14 +36,19 @@ def available() -> dict[str, str | None]:
 
 
 def make_session(path: str | Path, backend: str = "ort-cpu", optimize: bool = True, threads: int | None = None,
-                 cache_dir: Path | None = None) -> Any:
+                 cache_dir: Path | None = None, level: str | None = None, config: dict[str, str] | None = None) -> Any:
+    """`level` (a GraphOptimizationLevel name) and `config` (session config entries) override
+    vgx's settings; benchmarks/ort_tuning.py times them."""
     ort = import_ort()
     opts = ort.SessionOptions()
-    opts.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize
+    opts.graph_optimization_level = (getattr(ort.GraphOptimizationLevel, level) if level
+                                     else ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize
                                      else ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
     opts.log_severity_level = 3
     if threads:
         opts.intra_op_num_threads = threads
+    for key, value in (config or {}).items():
+        opts.add_session_config_entry(key, value)
     providers: list[Any] = []
     if backend == "ort-trt":
         cache = str(cache_dir or Path(path).parent / ".ort-trt-cache")

@@ -171,8 +171,8 @@ def export_(
     calib: Optional[Path] = typer.Option(None, help="calibration images (default: built-in images)"),
     calib_method: str = typer.Option("minmax", help="minmax | entropy | percentile"),
     calib_count: int = typer.Option(16, help="calibration crops"),
-    int8_target: str = typer.Option("auto", help="gpu: symmetric int8 for TensorRT; cpu: uint8 + reduce_range for x86; "
-                                    "auto: gpu where a CUDA device is, else cpu"),
+    int8_target: str = typer.Option("auto", help="gpu: symmetric int8 for TensorRT; cpu: uint8 for x86 (reduce_range "
+                                    "without VNNI); auto: gpu where a CUDA device is, else cpu"),
     int8_budget: Optional[float] = typer.Option(None, help="SR: max PSNR-Y loss in dB (0.3); style: min PSNR vs fp32 (30)"),
     engine: bool = typer.Option(False, "--engine", help="build TensorRT engines (needs tensorrt + a GPU)"),
     min_shape: Optional[str] = typer.Option(None, help="engine profile min input WxH"),

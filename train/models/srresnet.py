@@ -4,8 +4,8 @@ Differences from the paper, each for a measured reason in the SR literature:
 no BatchNorm (EDSR/ESRGAN: BN costs PSNR and causes artefacts, and has no train/eval
 gap this way), residual branches initialised at 0.1x (stable without BN), and a
 bilinear-upsampled copy of the input added to the output (faster convergence, as
-BasicSR's MSRResNet). The 9x9 head and tail convolutions are kept. `slopes="layer"` (the zoo's) learns one
-PReLU slope per layer, which exports as a LeakyReLU fused into its conv (export_form).
+BasicSR's MSRResNet). The 9x9 head and tail convolutions are kept. `slopes="layer"` (the
+zoo's) learns one PReLU slope per layer, exported as a LeakyReLU fused into its conv.
 """
 
 from __future__ import annotations
@@ -64,12 +64,13 @@ class SRResNet(nn.Module):
     def for_export(self) -> nn.Module:
         return _ExportForm(self)
 
-    def features(self, x: Tensor) -> Tensor:
+    def trunk(self, x: Tensor) -> Tensor:
+        """Everything at input size: head, residual blocks, fuse with the head's skip."""
         feat = self.head(x)
-        return self.upsample(feat + self.fuse(self.blocks(feat)))
+        return feat + self.fuse(self.blocks(feat))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.tail(self.features(x)) + self.base(x)
+        return self.tail(self.upsample(self.trunk(x))) + self.base(x)
 
 
 class _ExportForm(nn.Module):
@@ -100,8 +101,7 @@ class _ExportForm(nn.Module):
         self.base = net.base.for_export()
 
     def forward(self, x: Tensor) -> Tensor:
-        feat = self.net.head(x)
-        feat = feat + self.net.fuse(self.net.blocks(feat))
+        feat = self.net.trunk(x)
         for step in self.net.upsample[:-1]:
             feat = step(feat)
         phases = self.last_act(self.last_conv(feat))
