@@ -76,7 +76,7 @@ def sgemm_gflops(n: int = 2048, seconds: float = 1.5) -> float:
 
 
 def run_bench(req: BenchRequest, log: Callable[[str], None] = print) -> list[Path]:
-    from vgx.runtime.artifacts import resolve_artifact
+    from vgx.runtime.resolve import resolve_artifact
 
     mach = machine()
     cases: list[dict[str, Any]] = []

@@ -19,8 +19,9 @@ import numpy as np
 
 from vgx import manifest as mf
 from vgx.card import ModelCard
+from vgx.convert import rgb_to_nchw
 from vgx.errors import VgxError
-from vgx.images import demo_images, to_nchw
+from vgx.images import demo_images
 from vgx.metrics import agreement
 
 from .timing import measure, summarize
@@ -64,7 +65,7 @@ def frame_input(size: tuple[int, int], multiple_of: int) -> np.ndarray:
     w, h = size
     w, h = w - w % multiple_of, h - h % multiple_of
     img = cv2.resize(demo_images()["astronaut"], (w, h), interpolation=cv2.INTER_AREA)
-    return to_nchw(img)
+    return rgb_to_nchw(img)
 
 
 def _runner(folder: Path, manifest: dict[str, Any], backend: str, precision: str) -> tuple[Any, Path | None]:
@@ -81,7 +82,7 @@ def _runner(folder: Path, manifest: dict[str, Any], backend: str, precision: str
     if precision not in manifest["precisions"]:
         raise VgxError(f"no {precision} model in the artifact (export with --{precision})")
     if backend == "trt":
-        from vgx.runtime.engines import pick_engine
+        from vgx.runtime.engine_files import pick_engine
         from vgx.runtime.trt_runner import TensorRTRunner
 
         path = pick_engine(folder, manifest, precision)

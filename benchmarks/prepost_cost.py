@@ -1,6 +1,6 @@
 """What converting one frame costs on this machine, both ways vgx does it.
 
-- host: the float path (`runtime.prepost.to_tensor` in, `to_frames` out), used when a
+- host: the float path (`vgx.convert.bgr_to_nchw` in, `nchw_to_bgr` out), used when a
   frame needs padding or tiling;
 - in-graph: the uint8 frame-I/O twin's two added sub-graphs (export/frame_io.py) run on
   their own in ONNX Runtime's CPU provider: what the baked path adds to the model's time
@@ -18,13 +18,13 @@ from .timing import measure, summarize
 
 
 def prepost_cost(size: tuple[int, int] = (1280, 720), target_s: float = 1.0) -> dict[str, Any]:
-    from vgx.runtime.prepost import to_frames, to_tensor
+    from vgx.convert import bgr_to_nchw, nchw_to_bgr
 
     w, h = size
     frame = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
-    x = to_tensor([frame])
-    host_pre = summarize(measure(lambda: to_tensor([frame]), target_s=target_s))["p50"]
-    host_post = summarize(measure(lambda: to_frames(x), target_s=target_s))["p50"]
+    x = bgr_to_nchw([frame])
+    host_pre = summarize(measure(lambda: bgr_to_nchw([frame]), target_s=target_s))["p50"]
+    host_post = summarize(measure(lambda: nchw_to_bgr(x), target_s=target_s))["p50"]
     graph_pre, graph_post = _in_graph(frame, x, target_s)
     return {"size": [w, h], "host_ms": {"pre": host_pre, "post": host_post, "total": round(host_pre + host_post, 3)},
             "in_graph_ms": {"pre": graph_pre, "post": graph_post, "total": round(graph_pre + graph_post, 3)}}

@@ -21,10 +21,10 @@ from vgx import manifest as mf
 from vgx.card import ModelCard
 from vgx.environment import report as environment_report
 from vgx.errors import VgxError
+from vgx.manifest import FP16_MIN_PSNR
 from vgx.metrics import agreement, worst
 from vgx.runtime.ort_runner import ORTRunner
 from vgx.runtime.runner import infer_one
-from vgx.runtime.verify import FP16_MIN_PSNR
 from vgx.samples import verification_inputs
 
 from .fp16 import convert_fp16
@@ -131,7 +131,7 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
 
     engines: dict[str, Any] = {}
     if opts.engine is not None:
-        from .engine import build_engine
+        from .trt_build import build_engine
 
         for precision in opts.precisions_for_engine:
             path, entry = build_engine(tmp / precisions[precision]["file"], tmp, precision, opts.engine)
@@ -152,7 +152,7 @@ def _macs(model: torch.nn.Module, card: ModelCard) -> dict[str, float]:
     does: the zero taps an export rewrite adds (phase convs) are not the network's work."""
     import copy
 
-    from vgx.train.commands import count_macs
+    from vgx.train.zoo import count_macs
 
     if card.task == "generate":
         return {"macs_per_sample": float(count_macs(copy.deepcopy(model), latent_dim=card.arch_kwargs.get("latent_dim")))}
@@ -172,11 +172,11 @@ def _against_fp32(path: Path, inputs: list[np.ndarray], fp32_out: list[np.ndarra
 def _frame_io_diff(model: Path, twin: Path, x: np.ndarray) -> int:
     """Largest difference (in 8-bit levels) between the twin and the model + host pre/post,
     each graph as written (gpu-target int8: the simulated quantization TensorRT computes)."""
-    from vgx.runtime.prepost import to_frames
+    from vgx.convert import bgr_to_nchw, nchw_to_bgr, nchw_to_rgb
 
-    frames = (np.clip(x.transpose(0, 2, 3, 1)[..., ::-1], 0, 1) * 255 + 0.5).astype(np.uint8)
+    frames = np.ascontiguousarray(nchw_to_rgb(x)[..., ::-1]).reshape(x.shape[0], x.shape[2], x.shape[3], 3)
     with ORTRunner(model, optimize=False) as plain, ORTRunner(twin, optimize=False) as baked:
-        ref = np.stack(to_frames(infer_one(plain, (frames[..., ::-1].transpose(0, 3, 1, 2) / 255.0).astype(np.float32))))
+        ref = np.stack(nchw_to_bgr(infer_one(plain, bgr_to_nchw(list(frames)))))
         out = infer_one(baked, np.ascontiguousarray(frames))
     return int(np.abs(ref.astype(np.int16) - out.astype(np.int16)).max())
 

@@ -23,7 +23,7 @@ one at a time, until the budget holds or nothing is left to try.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,9 +31,10 @@ import numpy as np
 import onnx
 
 from vgx.card import ModelCard
+from vgx.convert import nchw_to_rgb, rgb_to_nchw
 from vgx.environment import cpu_has_vnni
 from vgx.errors import VgxError
-from vgx.images import downscale, mod_crop, to_nchw, to_rgb_uint8
+from vgx.images import downscale, mod_crop
 from vgx.metrics import agreement, psnr_y
 from vgx.runtime.ort_runner import make_session
 from vgx.samples import HELD_OUT, builtin, calibration_images, crops, input_size, latent_inputs
@@ -66,11 +67,6 @@ class Int8Config:
             self.target = "gpu" if gpu_compute_capability() else "cpu"
 
 
-@dataclass
-class Int8Result:
-    report: dict[str, Any] = field(default_factory=dict)
-
-
 class _Reader:
     """Calibration data one image at a time (the entropy calibrator keeps what it sees)."""
 
@@ -101,7 +97,7 @@ def quantize_int8(fp32_path: Path, out_path: Path, card: ModelCard, cfg: Int8Con
     if card.task == "generate":  # calibrate on the latent distribution the generator samples from
         calib = latent_inputs(card, cfg.count, seed=3)
     else:
-        calib = [to_nchw(c) for c in calibration_images(cfg.calib_dir, cfg.count, input_size(card, side))]
+        calib = [rgb_to_nchw(c) for c in calibration_images(cfg.calib_dir, cfg.count, input_size(card, side))]
     judge = _QualityJudge(fp32_path, card, cfg.target)
     with tempfile.TemporaryDirectory(prefix="vgx-int8-") as tmp:
         pre = Path(tmp) / "pre.onnx"
@@ -208,19 +204,19 @@ class _QualityJudge:
             s = card.scale
             self.figure_name = "psnr_y_loss_db"
             hr = [mod_crop(c, s) for c in crops(images, (48 * s, 64 * s), 3, seed=5)]
-            self.pairs = [(to_nchw(downscale(h, s)), h) for h in hr]
-            self.ref = float(np.mean([psnr_y(to_rgb_uint8(_run(self.fp32, x)), h) for x, h in self.pairs]))
+            self.pairs = [(rgb_to_nchw(downscale(h, s)), h) for h in hr]
+            self.ref = float(np.mean([psnr_y(nchw_to_rgb(_run(self.fp32, x)), h) for x, h in self.pairs]))
         else:
             self.figure_name = "psnr_vs_fp32_db"
             self.inputs = (latent_inputs(card, 3, seed=5) if card.task == "generate"
-                           else [to_nchw(c) for c in crops(images, input_size(card, 128), 3, seed=5)])
+                           else [rgb_to_nchw(c) for c in crops(images, input_size(card, 128), 3, seed=5)])
             self.refs = [_run(self.fp32, x) for x in self.inputs]
 
     def measure(self, int8_path: Path) -> float:
         # gpu target: simulated quantization (graph as written); cpu target: the real CPU kernels
         sess = make_session(int8_path, optimize=self.target == "cpu")
         if self.card.task == "sr":
-            return self.ref - float(np.mean([psnr_y(to_rgb_uint8(_run(sess, x)), h) for x, h in self.pairs]))
+            return self.ref - float(np.mean([psnr_y(nchw_to_rgb(_run(sess, x)), h) for x, h in self.pairs]))
         return min(agreement(r, _run(sess, x))["psnr"] for x, r in zip(self.inputs, self.refs))
 
     def within(self, figure: float, budget: float) -> bool:

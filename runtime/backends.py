@@ -47,7 +47,7 @@ def choose(folder: Path, manifest: dict[str, Any], wanted: str, precision: str, 
             continue
         if backend == "trt":
             try:
-                from .engines import pick_engine
+                from .engine_files import pick_engine
                 from .trt_runner import TensorRTRunner
 
                 return TensorRTRunner(pick_engine(folder, manifest, prec)), Choice(backend, prec, skipped)
@@ -70,12 +70,11 @@ def choose(folder: Path, manifest: dict[str, Any], wanted: str, precision: str, 
 
 
 def _torch(manifest: dict[str, Any], precision: str) -> tuple[Runner, Choice]:
-    try:
-        from vgx.train.torch_runner import TorchRunner  # imports torch: only when chosen
-    except ImportError:
-        raise VgxError("the torch backend needs vgx[train] (torch)") from None
+    from .hooks import HOOKS
 
-    return TorchRunner(manifest.get("source", manifest["card"]["name"])), Choice("torch", "fp32")
+    if HOOKS.torch_runner is None:
+        raise VgxError("the torch backend is not available here (it needs vgx[train], i.e. torch, and the vgx CLI)")
+    return HOOKS.torch_runner(manifest.get("source", manifest["card"]["name"])), Choice("torch", "fp32")
 
 
 def _int8_notes(manifest: dict[str, Any], precision: str, backend: str) -> list[str]:

@@ -14,14 +14,12 @@ from vgx.errors import VgxError
 
 
 def cudart() -> Any:
-    """cuda-python's runtime module (`cuda.bindings.runtime`, or `cuda.cudart` before 12.6)."""
-    try:
-        from cuda.bindings import runtime
-    except ImportError:
-        try:
-            from cuda import cudart as runtime
-        except ImportError:
-            raise VgxError("the TensorRT backend needs cuda-python: pip install 'vgx[trt]'") from None
+    """cuda-python's runtime module, or a clear error when it is not installed."""
+    from vgx.environment import cuda_runtime_module
+
+    runtime = cuda_runtime_module()
+    if runtime is None:
+        raise VgxError("the TensorRT backend needs cuda-python: pip install 'vgx[trt]'")
     return runtime
 
 

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable
+from typing import Callable
 
 import cv2
 import numpy as np
 
 from vgx import manifest as mf
+from vgx.convert import bgr_to_nchw, nchw_to_bgr
 
 from .model import ArtifactModel
-from .prepost import to_frames, to_tensor
 from .runner import Runner, infer_one
 from .tiling import run_tiled
 
@@ -82,7 +82,7 @@ class Enhancer(ArtifactModel):
         """Host-side input work: stack bytes (frame-I/O graph) or convert to float NCHW."""
         if self._baked(frames[0].shape):
             return True, (frames[0][None] if len(frames) == 1 else np.stack(frames))
-        return False, to_tensor(frames)
+        return False, bgr_to_nchw(frames)
 
     def run(self, batch: tuple[bool, np.ndarray]) -> tuple[bool, np.ndarray]:
         baked, x = batch
@@ -94,7 +94,7 @@ class Enhancer(ArtifactModel):
     def finish(self, result: tuple[bool, np.ndarray]) -> list[np.ndarray]:
         """Host-side output work: split the uint8 batch, or convert float NCHW to frames."""
         baked, y = result
-        return list(y) if baked else to_frames(y)
+        return list(y) if baked else nchw_to_bgr(y)
 
     def infer_tensor(self, x: np.ndarray) -> np.ndarray:
         """N3HW float -> N3(sH)(sW): pads to multiple_of, tiles above `tile`, crops back."""
@@ -125,13 +125,13 @@ class TensorModel:
         self.fn = fn
 
     def prepare(self, frames: list[np.ndarray]) -> np.ndarray:
-        return to_tensor(frames)
+        return bgr_to_nchw(frames)
 
     def run(self, x: np.ndarray) -> np.ndarray:
         return self.fn(x)
 
     def finish(self, y: np.ndarray) -> list[np.ndarray]:
-        return to_frames(y)
+        return nchw_to_bgr(y)
 
 
 def side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -144,7 +144,3 @@ def side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     out[:, w // 2 - 1 : w // 2 + 1] = (255, 255, 255)
     return out
 
-
-def describe(enh: Enhancer) -> dict[str, Any]:
-    return {"model": enh.card.name, "backend": enh.choice.backend, "precision": enh.choice.precision,
-            "skipped": enh.choice.skipped, "folder": str(enh.folder)}

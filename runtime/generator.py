@@ -14,6 +14,8 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from vgx.convert import nchw_to_bgr
+
 from .frames import Frame
 from .model import ArtifactModel
 from .runner import infer_one
@@ -70,7 +72,6 @@ class GeneratorModel(ArtifactModel):
 
     def finish(self, y: np.ndarray) -> list[np.ndarray]:
         out: list[Any] = []
-        for chw in y:
-            bgr = (np.clip(chw[::-1].transpose(1, 2, 0), 0, 1) * 255 + 0.5).astype(np.uint8)
+        for bgr in nchw_to_bgr(y):
             out.append(cv2.resize(bgr, None, fx=self.zoom, fy=self.zoom, interpolation=cv2.INTER_NEAREST))
         return out

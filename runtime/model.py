@@ -10,8 +10,8 @@ from typing import Callable
 from vgx import manifest as mf
 from vgx.card import ModelCard
 
-from .artifacts import resolve_artifact
 from .backends import Choice, choose
+from .resolve import resolve_artifact
 from .runner import Runner
 
 

@@ -38,7 +38,7 @@ def available() -> dict[str, str | None]:
 def make_session(path: str | Path, backend: str = "ort-cpu", optimize: bool = True, threads: int | None = None,
                  cache_dir: Path | None = None, level: str | None = None, config: dict[str, str] | None = None) -> Any:
     """`level` (a GraphOptimizationLevel name) and `config` (session config entries) override
-    vgx's settings; benchmarks/ort_tuning.py times them."""
+    vgx's settings; benchmarks/studies/ort_tuning.py times them."""
     ort = import_ort()
     opts = ort.SessionOptions()
     opts.graph_optimization_level = (getattr(ort.GraphOptimizationLevel, level) if level

@@ -34,6 +34,6 @@ def infer_one(runner: Runner, x: np.ndarray) -> np.ndarray:
 
 def image_upscaler(runner: Runner):
     """uint8 RGB -> uint8 RGB through a runner (for the SR evaluation protocol)."""
-    from vgx.images import to_nchw, to_rgb_uint8
+    from vgx.convert import nchw_to_rgb, rgb_to_nchw
 
-    return lambda rgb: to_rgb_uint8(infer_one(runner, to_nchw(rgb)))
+    return lambda rgb: nchw_to_rgb(infer_one(runner, rgb_to_nchw(rgb)))

@@ -28,6 +28,9 @@ class Sink:
     def close(self) -> None:
         pass
 
+    def discard(self) -> None:
+        """Undo what opening the sink left behind when no frame was written (most sinks: nothing)."""
+
 
 class NullSink(Sink):
     name = "null://"
@@ -58,6 +61,7 @@ class ImageFolderSink(Sink):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.name = f"{folder}/"
+        self.created = not folder.exists()
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -68,6 +72,11 @@ class ImageFolderSink(Sink):
 
         name = Path(frame.name).stem + ".png" if frame.name else f"frame_{frame.index:06d}.png"
         save_rgb(self.folder / name, image[:, :, ::-1])
+
+    def discard(self) -> None:
+        """A run that wrote nothing leaves no folder behind (one it made, and only while empty)."""
+        if self.created and self.folder.is_dir() and not any(self.folder.iterdir()):
+            self.folder.rmdir()
 
 
 class DisplaySink(Sink):

@@ -33,6 +33,7 @@ class Source:
         self.eos = False
         self.count = 0
         self.errors = 0  # frames that failed to decode, skipped
+        self.failed: list[str] = []  # names of what failed, where known (image files)
 
     def capture(self, timeout: float = 1.0) -> Frame | None:
         raise NotImplementedError
@@ -160,6 +161,7 @@ class ImageFolderSource(Source):
                 return self._frame(np.ascontiguousarray(load_rgb(f)[:, :, ::-1]), f.name)
             except VgxError:
                 self.errors += 1
+                self.failed.append(f.name)
         self.eos = True
         return None
 

@@ -91,8 +91,13 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
             pipeline = Pipeline(source, model, sinks, options, log=log)
             log(f"streaming {req.input} ({policy}) through {enh.card.name} x{enh.scale} [{enh.choice.backend}, "
                 f"{enh.choice.precision}]; Ctrl-C stops cleanly")
+            stop = _stop_on_signals()
             with _progress(pipeline, source.total if not req.frames else min(req.frames, source.total or req.frames)):
-                stats = pipeline.run(until=_stop_on_signals())
+                stats = pipeline.run(until=stop)
+            if stats.frames_out == 0 and not stop.is_set():
+                for sink in sinks:
+                    sink.discard()
+                raise VgxError(_nothing_decoded(req.input, source))
     except BaseException:
         source.close()
         for s in sinks:
@@ -103,6 +108,16 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
         stats.write_json(req.stats_json, {"model": enh.card.name, "backend": enh.choice.backend,
                                           "precision": enh.choice.precision, "policy": policy})
     return summary
+
+
+def _nothing_decoded(uri: str, source: Any) -> str:
+    """Why a stream produced no frame at all (a long stream skipping some bad frames is fine)."""
+    if source.errors:
+        total = f" of {source.total}" if source.total else ""
+        names = source.failed[:3] + (["..."] if len(source.failed) > 3 else [])
+        which = f": {', '.join(names)}" if names else ""
+        return f"no frame of {uri} could be decoded ({source.errors}{total} failed{which}); nothing was written"
+    return f"{uri} gave no frames (empty or unreadable): nothing was written"
 
 
 def _run_generator(req: StreamRequest, log: Callable[[str], None]) -> dict[str, Any]:

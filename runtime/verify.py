@@ -16,6 +16,7 @@ import numpy as np
 from vgx import manifest as mf
 from vgx.card import ModelCard
 from vgx.errors import VgxError
+from vgx.manifest import FP16_MIN_PSNR, FP32_TOL, INT8_MARGIN_DB
 from vgx.metrics import agreement, worst
 from vgx.samples import verification_inputs
 
@@ -23,9 +24,6 @@ from . import ort_runner
 from .runner import Runner, infer_one
 
 BACKENDS = ("ort-cpu", "ort-cuda", "ort-trt", "trt")
-FP32_TOL = {"atol": 1e-3, "rtol": 1e-3}
-FP16_MIN_PSNR = {"sr": 45.0, "style": 40.0, "generate": 40.0}
-INT8_MARGIN_DB = 1.0  # other backends may round differently from ORT's simulation
 
 
 @dataclass
@@ -49,7 +47,7 @@ def _why_not_trt() -> str | None:
 
 def _runner(folder: Path, manifest: dict[str, Any], backend: str, precision: str, path: Path) -> Runner:
     if backend == "trt":
-        from .engines import pick_engine
+        from .engine_files import pick_engine
         from .trt_runner import TensorRTRunner
 
         return TensorRTRunner(pick_engine(folder, manifest, precision))

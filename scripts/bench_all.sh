@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-runs/exports}
 OUT=${OUT:-benchmarks/results}
-python benchmarks/export_report.py --work "$WORK" --out "$OUT"
-python -m vgx.benchmarks.ort_tuning "$WORK/espcn-x2,$WORK/compact-x2,$WORK/style-wave" --out "$OUT"
+python benchmarks/studies/export_report.py --work "$WORK" --out "$OUT"
+python -m vgx.benchmarks.studies.ort_tuning "$WORK/espcn-x2,$WORK/compact-x2,$WORK/style-wave" --out "$OUT"
 models=$(python -c "from vgx.train import zoo; print(','.join('$WORK/' + n for n in zoo.ZOO if zoo.shipped_weights(n)))")
 vgx bench "$models" --backends torch,torch-cl,ort-cpu --precisions fp32,fp16,int8 --sizes 360p --seconds 2 --stream \
   --out "$OUT"

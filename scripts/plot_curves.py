@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from vgx.train.commands import PAPER_SET5  # noqa: E402
+from vgx.sr_protocol import PAPER_SET5  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,8 +17,8 @@ import torch
 
 from vgx.images import caption, center_square, demo_images, list_images, load_rgb, save_rgb, side_by_side
 from vgx.train import zoo
-from vgx.train.evaluate import to_tensor, to_uint8
 from vgx.train.loading import load_model
+from vgx.train.tensors import to_tensor, to_uint8
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT.parent / "shared" / "data" / "style" / "content-images"

@@ -3,7 +3,8 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-d, style-a, style-b, faces: 1-thread streams, two at a time for 2 cores)
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a, style-b, real-a, real-b, faces: 1-thread
+# streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${VGX_DATA:-../shared/data}/sr
@@ -45,18 +46,19 @@ gen() {  # name steps batch lr: face generators on the ORL split
     --batch-size "$batch" --lr "$lr" --threads 1 --val-every 250 --ckpt-every 250 "${resume[@]}" >>"$out/console.log" 2>&1
 }
 
-sty() {  # style [--slim]: a shipped style on BSD200 + T91 crops; settings chosen by the probes in train/style.py
+sty() {  # style [--slim]: VGG-19 loss (train/style.py), 256 px crops of BSD200 + T91, resumable slices
   local style=$1 file=$2; shift 2
   local name=style-$style${1:+-slim} out=$RUNS/style-$style${1:+-slim} resume=()
   [ "$(done_steps "$out")" -ge "$STYLE_STEPS" ] && return 0
   [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
   mkdir -p "$out"
   vgx train "$name" --style "${VGX_DATA:-../shared/data}/style/style-images/$file" --data "$D/train/BSD200" --data "$D/train/T91" \
-    --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$STYLE_STEPS" --batch-size 4 \
-    --patch-size 128 --lr 1e-3 --style-weight 5 --stability-weight "${STABILITY:-3000}" --threads 1 --val-every 250 \
-    --ckpt-every 100 "${resume[@]}" "$@" >>"$out/console.log" 2>&1
+    --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$STYLE_STEPS" --batch-size 2 \
+    --patch-size 256 --lr 1e-3 --style-weight 5 --stability-weight "${STABILITY:-1000}" --threads 1 --val-every 250 \
+    --ckpt-every 50 --stop-at "${STOP_AT:-$STYLE_STEPS}" "${resume[@]}" "$@" >>"$out/console.log" 2>&1
 }
-STYLE_STEPS=${STYLE_STEPS:-1000}  # (per call: STYLE_STEPS=800 sty ...)
+STYLE_STEPS=${STYLE_STEPS:-2000}  # (per call: STYLE_STEPS=800 sty ...); the first wave (EfficientNet loss,
+# 128 px crops, 800-1300 steps, stability 3000-6000) is in this file's history
 
 case "${1:-a}" in
   a)
@@ -79,20 +81,15 @@ case "${1:-a}" in
     run espcn-x3 16000 32 32 1e-3
     run fsrcnn-x3 16000 32 32 1e-3
     ;;
-  # The shipped styles, as they were trained (one stream per core). Stability weight per
-  # style by the flicker goal (<= 1.3 on every clip, python -m vgx.benchmarks.style_report):
-  # 3000 held for wave (1.26) but not udnie (1.39), which got 250 more steps at 6000 (1.12);
-  # the later styles started at 5000. the-scream got 800 steps for the session's clock.
+  # The shipped styles (second wave: VGG-19 loss), one stream per core. ~3.5 s a step (full) and
+  # ~2 s (slim) with both cores busy: a full style is two sessions' slices of STOP_AT.
   style-a)
-    STABILITY=3000 sty wave wave.jpg; STABILITY=3000 sty wave wave.jpg --slim
-    STABILITY=5000 sty starry-night starry_night.jpg; STABILITY=5000 sty starry-night starry_night.jpg --slim
-    STYLE_STEPS=800 STABILITY=5000 sty the-scream the_scream.jpg
+    sty udnie udnie.jpg; sty wave wave.jpg; sty starry-night starry_night.jpg
+    sty the-scream the_scream.jpg; sty composition-vii composition_vii.jpg
     ;;
   style-b)
-    STABILITY=3000 sty udnie udnie.jpg; STABILITY=3000 sty udnie udnie.jpg --slim
-    STYLE_STEPS=1250 STABILITY=6000 sty udnie udnie.jpg; STYLE_STEPS=1300 STABILITY=6000 sty udnie udnie.jpg --slim
-    STABILITY=5000 sty composition-vii composition_vii.jpg; STABILITY=5000 sty composition-vii composition_vii.jpg --slim
-    STYLE_STEPS=800 STABILITY=5000 sty the-scream the_scream.jpg --slim
+    sty udnie udnie.jpg --slim; sty wave wave.jpg --slim; sty starry-night starry_night.jpg --slim
+    sty the-scream the_scream.jpg --slim; sty composition-vii composition_vii.jpg --slim
     ;;
   # Fine-tunes of the per-channel-PReLU runs above to one slope per layer (fusable; ORT
   # CPU 640x360: fsrcnn-x2 150 -> 75 ms, compact-x2 285 -> 135 ms); shipped only where Set5 holds.
@@ -116,6 +113,16 @@ case "${1:-a}" in
     INIT=$RUNS/srresnet-x4/last.pt tune srresnet-x4 1500 16 24 1e-4
     RUNS_NAME=srgan-x4-fused run_as srgan-x4 400 8 24 1e-4 --init "$RUNS/srresnet-x4-fused/model.pt" --val-every 100 \
       --ckpt-every 50
+    ;;
+  # Real-world twins (issue: real-world SR), on degraded pairs (vgx.train.degrade, validated on
+  # Set5 at the `mild` setting); the SR ones fine-tune the shipped clean model of the same net.
+  real-a)
+    RUNS_NAME=compact-x2-real run_as compact-x2-real 4000 16 48 2e-4 --init train/weights/compact-x2.pt
+    RUNS_NAME=espcn-x2-real run_as espcn-x2-real 4000 32 32 5e-4 --init train/weights/espcn-x2.pt
+    ;;
+  real-b)
+    run compact-x1-real 6000 16 48 5e-4
+    RUNS_NAME=compact-x4-real run_as compact-x4-real 4000 16 24 2e-4 --init train/weights/compact-x4.pt
     ;;
   faces)
     F=${VGX_DATA:-../shared/data}/faces/orl_att

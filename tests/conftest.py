@@ -10,7 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vgx.cli.wiring import connect
 from vgx.images import demo_images, save_rgb
+
+connect()  # as the CLI does: zoo names export on first use, --backend torch runs PyTorch
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 REPO = Path(__file__).resolve().parents[1]

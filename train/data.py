@@ -16,6 +16,8 @@ import torch
 from vgx.errors import VgxError
 from vgx.images import downscale, list_images, load_rgb, mod_crop
 
+from .tensors import to_tensor
+
 
 @dataclass
 class Pair:
@@ -70,7 +72,7 @@ class PatchSampler:
             hr = pair.hr[y * s : (y + p) * s, x * s : (x + p) * s]
             lrs.append(_augment(lr, aug[i]))
             hrs.append(_augment(hr, aug[i]))
-        return _to_tensor(np.stack(lrs)), _to_tensor(np.stack(hrs))
+        return to_tensor(np.stack(lrs)), to_tensor(np.stack(hrs))
 
 
 def _augment(img: np.ndarray, k: int) -> np.ndarray:
@@ -80,5 +82,55 @@ def _augment(img: np.ndarray, k: int) -> np.ndarray:
     return np.rot90(img, k & 3)
 
 
-def _to_tensor(batch: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2))).float().div_(255.0)
+
+class DegradedPatchSampler:
+    """(degraded LR, clean HR) patch batches for real-world SR (vgx.train.degrade).
+
+    Degrading (a video-codec round trip above all) costs more than a training step of a
+    compact net, so crops are degraded into a pool and each batch draws from it while a few
+    entries are replaced per batch: every crop is seen a few times, each time with a fresh
+    sub-patch and flip. Crops are twice the patch side so blur and codec see real context.
+    Deterministic for a given numpy Generator.
+    """
+
+    def __init__(self, folders: list[str | Path], scale: int, lr_patch: int, log: callable = print,
+                 pool: int = 256, refresh: int = 4, cfg=None) -> None:
+        from .degrade import DegradeConfig
+
+        self.scale, self.lr_patch, self.crop = scale, lr_patch, 2 * lr_patch
+        self.cfg = cfg or DegradeConfig()
+        self.hr = [mod_crop(load_rgb(f), scale) for folder in folders for f in list_images(folder)]
+        self.hr = [h for h in self.hr if min(h.shape[:2]) >= self.crop * scale]
+        if not self.hr:
+            raise VgxError(f"no training image in {', '.join(map(str, folders))} is at least {self.crop * scale}px "
+                           "on its short side; use a smaller --patch-size")
+        self.pool_size, self.refresh = pool, refresh
+        self.pool: list[Pair] = []
+
+    def __len__(self) -> int:
+        return len(self.hr)
+
+    def _fresh(self, rng: np.random.Generator) -> Pair:
+        from .degrade import degrade
+
+        img = self.hr[int(rng.integers(len(self.hr)))]
+        c = self.crop * self.scale
+        y, x = int(rng.integers(img.shape[0] - c + 1)), int(rng.integers(img.shape[1] - c + 1))
+        hr = np.ascontiguousarray(img[y : y + c, x : x + c])
+        return Pair(hr, degrade(hr, self.scale, rng, self.cfg))
+
+    def sample(self, rng: np.random.Generator, batch: int, part: slice | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        while len(self.pool) < self.pool_size:
+            self.pool.append(self._fresh(rng))
+        for _ in range(self.refresh):
+            self.pool[int(rng.integers(self.pool_size))] = self._fresh(rng)
+        p, s = self.lr_patch, self.scale
+        keep = range(batch)[part] if part is not None else range(batch)
+        picks = rng.integers(self.pool_size, size=batch)
+        offsets, aug = rng.integers(0, p + 1, (batch, 2)), rng.integers(0, 8, batch)
+        lrs, hrs = [], []
+        for i in keep:
+            pair, (y, x) = self.pool[picks[i]], offsets[i]
+            lrs.append(_augment(pair.lr[y : y + p, x : x + p], aug[i]))
+            hrs.append(_augment(pair.hr[y * s : (y + p) * s, x * s : (x + p) * s], aug[i]))
+        return to_tensor(np.stack(lrs)), to_tensor(np.stack(hrs))

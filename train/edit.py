@@ -17,9 +17,10 @@ import torch
 from vgx.errors import VgxError
 from vgx.images import caption, list_images, load_rgb, save_rgb, side_by_side
 
-from .generative import face_crop
+from .faces import face_crop
 from .loading import load_model
 from .models.vae import ConvVAE
+from .tensors import to_tensor, to_uint8
 
 
 def directions_file(model: str, given: Path | None) -> Path:
@@ -36,7 +37,7 @@ def direction(with_latents: np.ndarray, without_latents: np.ndarray) -> np.ndarr
 
 def _encode(vae: ConvVAE, folder: Path) -> np.ndarray:
     faces = np.stack([face_crop(load_rgb(f)) for f in list_images(folder)])
-    x = torch.from_numpy(faces.transpose(0, 3, 1, 2).copy()).float() / 255
+    x = to_tensor(faces)
     with torch.no_grad():
         mu, _ = vae.encode(x)
     return mu.numpy()
@@ -74,7 +75,7 @@ def apply(model: str, name: str, strengths: list[float], face: Path | None, seed
     with torch.no_grad():
         if face is not None:
             img = face_crop(load_rgb(face))
-            mu, _ = vae.encode(torch.from_numpy(img.transpose(2, 0, 1).copy()).float()[None] / 255)
+            mu, _ = vae.encode(to_tensor(img))
             panels.append(img)
             labels.append("input")
             z = mu[0]
@@ -82,7 +83,7 @@ def apply(model: str, name: str, strengths: list[float], face: Path | None, seed
             z = torch.randn(vae.latent_dim, generator=torch.Generator().manual_seed(seed))
         for s in strengths:
             y = vae.decode((z + s * d)[None])[0]
-            panels.append((y.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8))
+            panels.append(to_uint8(y))
             labels.append("recon" if s == 0 and face is not None else f"{s:+g}")
     zoomed = [np.repeat(np.repeat(p, 2, 0), 2, 1) for p in panels]
     save_rgb(out, caption(side_by_side(zoomed), labels, [zoomed[0].shape[1]] * len(zoomed)))

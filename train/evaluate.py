@@ -12,15 +12,9 @@ from vgx.sr_protocol import EvalReport, ImageScore
 from vgx.sr_protocol import evaluate as evaluate_upscaler
 from vgx.sr_protocol import score_image as score_with
 
+from .tensors import to_tensor, to_uint8
+
 __all__ = ["EvalReport", "ImageScore", "evaluate", "score_image", "upscale"]
-
-
-def to_tensor(rgb: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float().div_(255.0).unsqueeze(0)
-
-
-def to_uint8(t: torch.Tensor) -> np.ndarray:
-    return t.squeeze(0).clamp(0, 1).mul(255.0).round().byte().permute(1, 2, 0).numpy()
 
 
 @torch.inference_mode()
@@ -33,10 +27,12 @@ def upscale(model: nn.Module, lr: np.ndarray) -> np.ndarray:
     return to_uint8(model(to_tensor(lr).contiguous(memory_format=torch.channels_last)))
 
 
-def score_image(model: nn.Module, hr: np.ndarray, scale: int, name: str = "") -> tuple[ImageScore, np.ndarray, np.ndarray]:
-    return score_with(lambda lr: upscale(model, lr), hr, scale, name)
+def score_image(model: nn.Module, hr: np.ndarray, scale: int, name: str = "", degrade=None,
+                index: int = 0) -> tuple[ImageScore, np.ndarray, np.ndarray]:
+    return score_with(lambda lr: upscale(model, lr), hr, scale, name, degrade, index)
 
 
-def evaluate(model: nn.Module, name: str, scale: int, folder: str | Path) -> EvalReport:
+def evaluate(model: nn.Module, name: str, scale: int, folder: str | Path, degrade=None) -> EvalReport:
+    """`degrade`: a vgx.sr_protocol.Degradation (vgx.train.degrade.parse_spec), or None for the clean protocol."""
     model.eval()
-    return evaluate_upscaler(lambda lr: upscale(model, lr), name, scale, folder)
+    return evaluate_upscaler(lambda lr: upscale(model, lr), name, scale, folder, degrade)

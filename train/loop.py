@@ -85,11 +85,11 @@ def _make_recipe(entry: zoo.ZooEntry, model: torch.nn.Module, card, cfg: TrainCo
 
         return StyleRecipe(model, card, cfg.lr, **cfg.extra)
     if entry.recipe == "dcgan":
-        from .generative import DCGANRecipe
+        from .faces import DCGANRecipe
 
         return DCGANRecipe(model, card, cfg.lr, wrap=dist.wrap, **cfg.extra)
     if entry.recipe == "vae":
-        from .generative import VAERecipe
+        from .faces import VAERecipe
 
         return VAERecipe(model, card, cfg.lr, **cfg.extra)
     return PSNRRecipe(model, card, cfg.lr)
@@ -101,9 +101,13 @@ def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log):
 
         return ContentSampler(cfg.data, cfg.patch_size, log=log)
     if entry.task == "generate":
-        from .generative import FaceSampler
+        from .faces import FaceSampler
 
         return FaceSampler(cfg.data, log=log)
+    if card.degradation == "real":
+        from .data import DegradedPatchSampler
+
+        return DegradedPatchSampler(cfg.data, card.scale, cfg.patch_size, log=log)
     return PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log)
 
 
@@ -113,7 +117,7 @@ def _make_validator(entry: zoo.ZooEntry, card, cfg: TrainConfig, recipe):
 
         return StyleValidator(recipe, cfg.val)
     if entry.task == "generate":
-        from .generative import GenValidator
+        from .faces import GenValidator
 
         return GenValidator(card, cfg.val or (cfg.data[0] if cfg.data else None), log=console.log)
     return Validator(card, cfg.val)

@@ -53,6 +53,10 @@ def ship(run_weights: str | Path, sets: dict[str, Path] | None = None, quality: 
         checkpoint.save(target, card, model, half=False)
     log(f"{card.name}: fp16 storage {what}; shipped {'fp16' if ok else 'fp32'}")
     log(f"{card.name}: " + ", ".join(f"{k} {v}" for k, v in card.quality.items()) + f" -> {target}")
+    if dest == zoo.WEIGHTS_DIR:
+        from .zoo_index import write_index
+
+        write_index()  # `vgx models` reads the zoo from it (no torch needed)
     return card
 
 

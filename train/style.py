@@ -1,19 +1,15 @@
 """Fast neural style: content crops, the perceptual-loss recipe, validation grids.
 
-The loss network is the offline EfficientNet-Lite0 (vgx.train.lossnet). Chosen by
-measurement (pixel optimisation of a demo crop towards The Great Wave, and 300-step probes
-of the slim net), not copied from VGG recipes:
-- content on raw s3 (stride 8, 40 ch: shapes survive, textures can change). Softmax-smoothed
-  at temperature 1 it is nearly one-hot: a grey image scored like an unrelated photo (58.7 vs
-  59.1 MSE) and the content loss never moved in training; raw features rank noise < blur <
-  grey < another image (31 < 55 < 141 < 184).
-- style Grams on post-ReLU6 activations (stem, e1, e3, e5: strides 2..8), unsmoothed. Grams
-  of the signed sN outputs, smoothed at temperature 4, were matched by colour noise and
-  trained a net that painted everything green; softmax on the ReLU activations added colour
-  noise; the raw ReLU activations carried the painting's palette and strokes.
-- relative (scale-free) errors, so one style weight fits every painting.
-- stability: f(move(x) + noise) must equal move(f(x)) (vgx.train.style_losses); weight
-  5000 by the flicker goal (3000 held for one painting of two, see scripts/train_zoo.sh).
+The loss network is ImageNet VGG-19 up to relu3_4 (vgx.train.vgg), the family Gatys and
+Johnson used. The EfficientNet-Lite0 features of the first wave carried too little style
+signal: its styles came out as sepia/teal blurs of the photo (texture-statistics distance
+ratio 0.86-1.00 on held-out photos, benchmarks/studies/style_quality.py).
+- content: relu3_1 (shapes survive, strokes may change them);
+- style: Grams at relu1_1, relu2_1, relu3_1, relu3_4 and, for strokes larger than relu3_4's
+  68 px receptive field, at relu2_1/relu3_1/relu3_4 of a 2x-downscaled copy (`@2`);
+- relative (scale-free) errors, so one style weight fits every painting;
+- stability: f(move(x) + noise) must equal move(f(x)) (vgx.train.style_losses), at a weight
+  chosen on the texture/flicker trade-off curve (README, style section).
 """
 
 from __future__ import annotations
@@ -30,13 +26,14 @@ from vgx.card import ModelCard
 from vgx.errors import VgxError
 from vgx.images import caption, center_square, demo_images, list_images, load_rgb, save_rgb, side_by_side
 
-from .evaluate import to_tensor, to_uint8
-from .lossnet import LossNetwork, smooth
 from .recipes import Recipe
 from .style_losses import content_loss, gram, random_motion, stability_loss, style_loss, tv_loss, warp
+from .tensors import to_tensor, to_uint8
+from .vgg import VGG19Features
 
-CONTENT_LAYER = "s3"
-STYLE_WEIGHTS = {"stem": 1.0, "e1": 1.0, "e3": 1.0, "e5": 1.0}
+CONTENT_LAYER = "relu3_1"
+STYLE_WEIGHTS = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu3_4": 1.0,
+                 "relu2_1@2": 1.0, "relu3_1@2": 1.0, "relu3_4@2": 1.0}
 
 
 class ContentSampler:
@@ -67,8 +64,7 @@ class ContentSampler:
             y, x = int(u[i, 0] * (img.shape[0] - c + 1)), int(u[i, 1] * (img.shape[1] - c + 1))
             crop = img[y : y + c, x : x + c]
             crops.append(crop[:, ::-1] if u[i, 2] < 0.5 else crop)
-        arr = np.stack(crops).transpose(0, 3, 1, 2)
-        return (torch.from_numpy(np.ascontiguousarray(arr)).float().div_(255.0),)
+        return (to_tensor(np.stack(crops)),)
 
 
 def load_style_image(path: str | Path, size: int) -> Tensor:
@@ -80,34 +76,31 @@ def load_style_image(path: str | Path, size: int) -> Tensor:
 
 
 class StyleRecipe(Recipe):
-    def __init__(self, model: nn.Module, card: ModelCard, lr: float, style_image: str = "", style_size: int = 256,
-                 content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 1e-3,
-                 stability_weight: float = 5000.0, noise_std: float = 0.04, motion_px: float = 4.0,
-                 temperature: float = 0.0) -> None:
+    def __init__(self, model: nn.Module, card: ModelCard, lr: float, style_image: str = "", style_size: int = 512,
+                 content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
+                 stability_weight: float = 1000.0, noise_std: float = 0.04, motion_px: float = 4.0,
+                 lossnet: str | None = None) -> None:
         if not style_image:
             raise VgxError("style training needs --style IMAGE (a painting)")
         self.model, self.card = model, card
-        self.lossnet = LossNetwork((CONTENT_LAYER, *STYLE_WEIGHTS), temperature=None)
-        self.temperature = temperature
+        self.lossnet = VGG19Features(lossnet, tuple({CONTENT_LAYER, *(k.split("@")[0] for k in STYLE_WEIGHTS)}))
         self.w = {"content": content_weight, "style": style_weight, "tv": tv_weight, "stability": stability_weight}
         self.noise_std, self.motion_px = noise_std, motion_px
         with torch.no_grad():
-            feats = self._grams_of(self.lossnet.raw_features(load_style_image(style_image, style_size)))
+            feats = self.lossnet.features(load_style_image(style_image, style_size), half=True)
             self.style_targets = {k: gram(feats[k]) for k in STYLE_WEIGHTS}
         self.opt = torch.optim.Adam(model.parameters(), lr=lr)
         self.optims = {"opt": self.opt}
 
-    def _grams_of(self, raw: dict[str, Tensor]) -> dict[str, Tensor]:
-        grams = {k: raw[k] for k in STYLE_WEIGHTS}
-        return smooth(grams, self.temperature) if self.temperature > 0 else grams
-
     def losses(self, content: Tensor, out: Tensor) -> dict[str, Tensor]:
         with torch.no_grad():
-            target = self.lossnet.raw_features(content)
-        feats = self.lossnet.raw_features(out)
-        return {"content": content_loss(feats, target, CONTENT_LAYER),
-                "style": style_loss(self._grams_of(feats), self.style_targets, STYLE_WEIGHTS),
-                "tv": tv_loss(out)}
+            target = self.lossnet(content)
+        feats = self.lossnet.features(out, half=True)
+        parts = {"content": content_loss(feats, target, CONTENT_LAYER),
+                 "style": style_loss(feats, self.style_targets, STYLE_WEIGHTS)}
+        if self.w["tv"] > 0:
+            parts["tv"] = tv_loss(out)
+        return parts
 
     def step(self, content: Tensor) -> dict[str, Tensor]:
         self.model.train()

@@ -19,6 +19,12 @@ class Validator:
 
     def __init__(self, card: ModelCard, folder: str | None, max_images: int = 20) -> None:
         self.scale = card.scale
+        # real-world models are watched on what they are for: the mild camera/stream setting
+        self.degrade = None
+        if card.degradation == "real":
+            from .degrade import parse_spec
+
+            self.degrade = parse_spec("mild")
         if folder:
             self.images = {f.name: load_rgb(f) for f in list_images(folder)[:max_images]}
         else:
@@ -30,7 +36,7 @@ class Validator:
         model.eval()
         scores, rows = [], []
         for i, (name, hr) in enumerate(self.images.items()):
-            score, sr, bic = score_image(model, hr, self.scale, name)
+            score, sr, bic = score_image(model, hr, self.scale, name, self.degrade, i)
             scores.append(score)
             if grid_path is not None and i < 4:
                 rows.append(self._grid_row(mod_crop(hr, self.scale), sr, bic))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import torch
 from torch import nn
 
 from vgx.card import ModelCard
@@ -60,12 +61,13 @@ class ZooEntry:
     # frames wider or taller than this (input pixels) are tiled: big enough that streams up
     # to 1080p run whole, small where activations are large (SRResNet's 64 channels at 4x)
     default_tile: int = 2048
+    degradation: str = ""  # "real": trained on vgx.train.degrade pairs (camera and stream input)
 
     def card(self) -> ModelCard:
         return ModelCard(
             name=self.name, task=self.task, arch=self.arch, arch_kwargs=dict(self.arch_kwargs),
             scale=self.scale, luma_only=self.luma_only, description=self.description, multiple_of=self.multiple_of,
-            default_tile=self.default_tile,
+            default_tile=self.default_tile, degradation=self.degradation,
         )
 
 
@@ -82,6 +84,12 @@ def _sr_entries() -> list[ZooEntry]:
                               arch_kwargs=FUSABLE))
     for s in (2, 4):
         out.append(ZooEntry(f"compact-x{s}", "compact", s, "compact VGG-style video SR (RGB)", arch_kwargs=FUSABLE))
+    # real-world twins: same nets, trained on degraded pairs (noise, blur, JPEG, H.264/H.265)
+    real = "trained on camera/stream degradations"
+    out.append(ZooEntry("espcn-x2-real", "espcn", 2, f"ESPCN on luma, {real}", luma_only=True, degradation="real"))
+    for s in (1, 2, 4):
+        what = "restoration at input size (denoise, deblock, deblur)" if s == 1 else "compact video SR (RGB)"
+        out.append(ZooEntry(f"compact-x{s}-real", "compact", s, f"{what}, {real}", arch_kwargs=FUSABLE, degradation="real"))
     out.append(ZooEntry("srresnet-x4", "srresnet", 4, "SRResNet, 16 residual blocks (PSNR)", default_tile=384,
                         arch_kwargs=FUSABLE))
     out.append(ZooEntry("srgan-x4", "srresnet", 4, "SRGAN generator, adversarial + feature loss", recipe="gan",
@@ -152,3 +160,15 @@ def build(card: ModelCard) -> nn.Module:
 def shipped_weights(name: str) -> Path | None:
     path = WEIGHTS_DIR / f"{resolve(name).name}.pt"
     return path if path.exists() else None
+
+
+def count_macs(model: nn.Module, width: int = 640, height: int = 360, latent_dim: int | None = None) -> int:
+    """Multiply-accumulates for one RGB frame (or one latent, for generators), counted on the
+    meta device (no compute; the model is moved there)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    meta = model.to("meta")
+    x = torch.empty(1, latent_dim, device="meta") if latent_dim else torch.empty(1, 3, height, width, device="meta")
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        meta(x)
+    return counter.get_total_flops() // 2

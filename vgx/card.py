@@ -27,6 +27,9 @@ class ModelCard:
     multiple_of: int = 1  # input H and W must be multiples of this
     default_tile: int = 2048  # frames larger than this (input side) are tiled
     trained_on: str = ""
+    # what training inputs went through: "" a clean bicubic downscale; "real" camera/stream
+    # degradations (blur, resize, noise, JPEG, H.264/H.265: vgx.train.degrade)
+    degradation: str = ""
     train_steps: int = 0
     init_steps: int = 0  # steps behind the weights this run started from (--init), 0 from scratch
     quality: dict[str, float] = field(default_factory=dict)  # e.g. {"set5_psnr_y": 33.1}

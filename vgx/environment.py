@@ -80,15 +80,21 @@ def report() -> dict[str, str]:
     return info
 
 
-def gpu_compute_capability(device: int = 0) -> str | None:
-    """'8.7' for the CUDA device, through cuda-python (or pycuda); None without a GPU."""
+def cuda_runtime_module() -> Any | None:
+    """cuda-python's runtime module (`cuda.bindings.runtime`, or `cuda.cudart` before 12.6); None without it."""
     try:
-        from cuda.bindings import runtime as cudart
+        from cuda.bindings import runtime
     except ImportError:
         try:
-            from cuda import cudart  # cuda-python < 12.6 layout
+            from cuda import cudart as runtime  # cuda-python < 12.6 layout
         except ImportError:
-            cudart = None
+            return None
+    return runtime
+
+
+def gpu_compute_capability(device: int = 0) -> str | None:
+    """'8.7' for the CUDA device, through cuda-python (or pycuda); None without a GPU."""
+    cudart = cuda_runtime_module()
     if cudart is not None:
         err, prop = cudart.cudaGetDeviceProperties(device)
         if int(err) == 0:

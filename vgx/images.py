@@ -1,7 +1,6 @@
 """Image conventions shared by every stage: uint8 RGB HxWx3 arrays on the host.
 
-Models see float32 RGB in [0, 1], NCHW; conversion to and from that lives with
-whoever owns the tensors (train/ for torch, runtime/ for numpy).
+Models see float32 RGB in [0, 1], NCHW; vgx.convert is the one place that converts.
 """
 
 from __future__ import annotations
@@ -99,19 +98,6 @@ def save_rgb(path: str | Path, rgb: np.ndarray) -> Path:
     except OSError as e:
         raise VgxError(f"cannot write {p}: {e.strerror or e}") from None
     return p
-
-
-def to_nchw(rgb: np.ndarray) -> np.ndarray:
-    """uint8 RGB HxWx3 -> float32 1x3xHxW in [0, 1] (the model boundary)."""
-    x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
-    x *= 1.0 / 255.0
-    return x
-
-
-def to_rgb_uint8(nchw: np.ndarray) -> np.ndarray:
-    """float32 1x3xHxW (or 3xHxW) model output -> uint8 RGB HxWx3, clamped and rounded."""
-    chw = nchw[0] if nchw.ndim == 4 else nchw
-    return (np.clip(chw.transpose(1, 2, 0), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def center_square(rgb: np.ndarray, size: int) -> np.ndarray:

@@ -20,6 +20,12 @@ SCHEMA = 1
 NAME = "manifest.json"
 PRECISIONS = ("fp32", "fp16", "int8")  # what an artifact can hold, in this order
 REQUIRED = ("schema", "card", "opset", "inputs", "outputs", "files", "precisions")
+# What a precision must show against fp32, by export (which records it) and by every backend
+# that runs the artifact (vgx verify): fp32 to tolerance, fp16 to a PSNR floor per task, int8
+# to the figure its export measured less a margin (backends round differently from ORT).
+FP32_TOL = {"atol": 1e-3, "rtol": 1e-3}
+FP16_MIN_PSNR = {"sr": 45.0, "style": 40.0, "generate": 40.0}
+INT8_MARGIN_DB = 1.0
 
 
 def sha256_file(path: str | Path) -> str:

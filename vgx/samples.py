@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from vgx.card import ModelCard
+from vgx.convert import rgb_to_nchw
 from vgx.errors import VgxError
-from vgx.images import list_images, load_rgb, to_nchw
+from vgx.images import list_images, load_rgb
 
 HELD_OUT = ("astronaut", "chelsea", "coffee")
 CALIBRATION = ("motorcycle_left", "motorcycle_right", "rocket", "hubble_deep_field", "immunohistochemistry", "retina")
@@ -63,7 +64,7 @@ def verification_inputs(card: ModelCard) -> list[np.ndarray]:
     imgs = list(builtin(HELD_OUT).values())
     a = crops(imgs, input_size(card, 48), 2, seed=1)
     b = crops(imgs, input_size(card, 72), 1, seed=2)
-    return [np.concatenate([to_nchw(x) for x in a]), to_nchw(b[0])]
+    return [np.concatenate([rgb_to_nchw(x) for x in a]), rgb_to_nchw(b[0])]
 
 
 def calibration_images(folder: str | Path | None, count: int, size: tuple[int, int]) -> list[np.ndarray]:

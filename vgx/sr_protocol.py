@@ -18,6 +18,11 @@ from vgx.images import bicubic_resize, downscale, list_images, load_rgb, mod_cro
 from vgx.metrics import psnr_y, ssim_y
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
+# (LR image, image index) -> the LR as a camera or stream would deliver it (seeded per index)
+Degradation = Callable[[np.ndarray, int], np.ndarray]
+# Published Set5 PSNR-Y of the architectures vgx trains (../shared/data/README.md), for comparison.
+PAPER_SET5 = {"espcn-x3": 33.00, "espcn-x4": 30.90, "fsrcnn-x2": 37.00, "fsrcnn-x3": 33.16, "fsrcnn-x4": 30.71,
+              "srresnet-x4": 32.05, "srgan-x4": 29.40}
 
 
 @dataclass
@@ -44,18 +49,22 @@ class EvalReport:
         return {"model": self.model, "scale": self.scale, "mean": self.mean, "images": [asdict(i) for i in self.images]}
 
 
-def score_image(upscale: Upscaler, hr: np.ndarray, scale: int, name: str = "") -> tuple[ImageScore, np.ndarray, np.ndarray]:
-    """Score one HR image; returns the score, the upscaler's output and the bicubic output."""
+def score_image(upscale: Upscaler, hr: np.ndarray, scale: int, name: str = "", degrade: Degradation | None = None,
+                index: int = 0) -> tuple[ImageScore, np.ndarray, np.ndarray]:
+    """Score one HR image; returns the score, the upscaler's output and the bicubic output.
+    With `degrade`, the LR is degraded first and bicubic sees the same degraded LR."""
     hr = mod_crop(hr, scale)
-    lr = downscale(hr, scale)
+    lr = downscale(hr, scale) if scale > 1 else hr
+    if degrade is not None:
+        lr = degrade(lr, index)
     sr = upscale(lr)
     bic = bicubic_resize(lr, (hr.shape[1], hr.shape[0]))
     score = ImageScore(name, psnr_y(sr, hr, scale), ssim_y(sr, hr, scale), psnr_y(bic, hr, scale), ssim_y(bic, hr, scale))
     return score, sr, bic
 
 
-def evaluate(upscale: Upscaler, name: str, scale: int, folder: str | Path) -> EvalReport:
+def evaluate(upscale: Upscaler, name: str, scale: int, folder: str | Path, degrade: Degradation | None = None) -> EvalReport:
     report = EvalReport(name, scale)
-    for f in list_images(folder):
-        report.images.append(score_image(upscale, load_rgb(f), scale, f.name)[0])
+    for i, f in enumerate(list_images(folder)):
+        report.images.append(score_image(upscale, load_rgb(f), scale, f.name, degrade, i)[0])
     return report

@@ -113,7 +113,7 @@ def test_stream_fps_beside_model_only(espcn_artifact: Path, tmp_path: Path) -> N
 
 
 def test_ort_tuning_times_every_session_variant(espcn_artifact: Path, tmp_path: Path) -> None:
-    from vgx.benchmarks import ort_tuning
+    from vgx.benchmarks.studies import ort_tuning
 
     ort_tuning.main([str(espcn_artifact), "--precisions", "fp32", "--seconds", "0.2", "--out", str(tmp_path)])
     rows = json.loads((tmp_path / "ort-tuning.json").read_text())["rows"]

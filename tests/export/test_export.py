@@ -110,9 +110,9 @@ def test_int8_targets(tmp_path: Path) -> None:
         types = {t.data_type for t in zero_points if not t.name.startswith("onnx::") and "weight" not in t.name}
         assert (onnx.TensorProto.UINT8 in types) == (target == "cpu"), (target, types)
     with pytest.raises(VgxError, match="int8-target gpu"):
-        from vgx.export.commands import export_command
+        from vgx.cli.export import export_model
 
-        export_command("espcn-x2", tmp_path / "e", False, Int8Config(count=4, target="cpu"), True, {}, 1, 64, False, None)
+        export_model("espcn-x2", tmp_path / "e", False, Int8Config(count=4, target="cpu"), True, {}, 1, 64, False, None)
 
 
 def test_int8_falls_back_node_by_node_until_the_budget_holds(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from vgx.environment import engine_tag
 from vgx.errors import VgxError
-from vgx.runtime import engines
+from vgx.runtime import engine_files as engines
 
 
 def _entry(trt: str = "10.3.0", cc: str = "8.7", vc: bool = False) -> dict:

@@ -32,6 +32,24 @@ def test_frames_that_fail_to_decode_are_skipped_and_counted(espcn_artifact: Path
     assert json.loads(stats.read_text())["decode_errors"] == 2
 
 
+def test_a_stream_that_decodes_no_frame_at_all_is_an_error(espcn_artifact: Path, tmp_path: Path) -> None:
+    """A folder where every file fails, or one file that is not an image: one line naming the
+    failures, a non-zero exit, and no empty output folder or video left behind."""
+    src = tmp_path / "junk"
+    src.mkdir()
+    (src / "notes.png").write_text("not an image")
+    (src / "half.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 40)
+    r = run_vgx("stream", "--input", str(src), "--model", str(espcn_artifact), "--output", str(tmp_path / "out"))
+    assert r.returncode == 2
+    last = r.stderr.strip().splitlines()[-1]
+    assert "could be decoded (2 of 2 failed: half.jpg, notes.png)" in last and "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+    r = run_vgx("stream", "--input", str(src / "notes.png"), "--model", str(espcn_artifact),
+                "--output", str(tmp_path / "out.mp4"))
+    assert r.returncode == 2 and "notes.png" in r.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "out.mp4").exists()
+
+
 def _limit_file_size() -> None:  # no file may pass 100 kB: the 'disk' fills a few fragments into the video
     resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
 

@@ -52,3 +52,19 @@ def test_verify_runs_without_torch(tmp_path) -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("pass") == 2
+
+
+def test_models_lists_the_zoo_without_torch() -> None:
+    """`vgx models` on a runtime-only install: the zoo table is data (train/weights/index.json)."""
+    code = BLOCK_TORCH + "from vgx.cli import main\nsys.argv = ['vgx', 'models', '--markdown']\nmain()\n"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "| espcn-x2 |" in r.stdout and "| style-udnie-slim |" in r.stdout and "| vae-faces |" in r.stdout
+
+
+def test_zoo_index_matches_the_zoo_and_shipped_weights() -> None:
+    """The shipped index is what write_index would write now (cards, params, MACs)."""
+    from vgx.train.zoo_index import build_index, read_index
+
+    fix = "python -c 'from vgx.train.zoo_index import write_index; write_index()'"
+    assert read_index() == build_index(), f"stale train/weights/index.json: {fix}"

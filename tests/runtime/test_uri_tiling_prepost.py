@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vgx.convert import bgr_to_nchw as to_tensor
+from vgx.convert import nchw_to_bgr as to_frames
 from vgx.errors import VgxError
 from vgx.metrics import psnr
-from vgx.runtime.prepost import to_frames, to_tensor
 from vgx.runtime.tiling import ramp, run_tiled, starts
 from vgx.runtime.uri import OUTPUT_SCHEMES, host_port, parse
 

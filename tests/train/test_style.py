@@ -1,4 +1,4 @@
-"""Style transfer: loss terms by hand, the offline loss net, real training steps, flicker."""
+"""Style transfer: loss terms by hand, the loss networks, real training steps, flicker."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_the_loss_network_loads_offline_and_knows_a_cat() -> None:
 
 
 def test_slim_style_net_is_at_least_3x_cheaper() -> None:
-    from vgx.train.commands import count_macs
+    from vgx.train.zoo import count_macs
 
     full = count_macs(zoo.build(zoo.resolve("style-wave").card()))
     slim = count_macs(zoo.build(zoo.resolve("style-wave-slim").card()))
@@ -69,7 +69,59 @@ def style_images(tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
+def vgg_file() -> Path:
+    from vgx.train.vgg import default_path
+
+    path = default_path()
+    if path is None:
+        pytest.skip("the VGG-19 loss network (../shared/data/lossnets) is absent")
+    return path
+
+
+def test_vgg_loss_network_loads_strict_and_names_its_layers() -> None:
+    from vgx.train.vgg import VGG19Features
+
+    net = VGG19Features(vgg_file(), ("relu1_1", "relu2_2", "relu3_4"))
+    img = torch.from_numpy(demo_images()["chelsea"][:128, :128].transpose(2, 0, 1).copy()).float().div(255)[None]
+    feats = net.features(img, half=True)
+    assert {k: tuple(v.shape[1:]) for k, v in feats.items()} == {
+        "relu1_1": (64, 128, 128), "relu2_2": (128, 64, 64), "relu3_4": (256, 32, 32),
+        "relu1_1@2": (64, 64, 64), "relu2_2@2": (128, 32, 32), "relu3_4@2": (256, 16, 16)}
+    assert all(float(v.min()) >= 0 for v in feats.values()) and float(feats["relu3_4"].mean()) > 0.1
+    assert len(net.convs) == 8  # conv1_1 .. conv3_4, every weight the file has
+
+
+def test_vgg_loss_network_refuses_a_wrong_or_missing_file(tmp_path: Path) -> None:
+    from vgx.errors import VgxError
+    from vgx.train.vgg import VGG19Features
+
+    with pytest.raises(VgxError, match="needs the VGG-19 loss network"):
+        VGG19Features(tmp_path / "missing.pth")
+    torch.save({"conv1_1.weight": torch.zeros(3)}, tmp_path / "wrong.pth")
+    with pytest.raises(VgxError, match="not the VGG-19"):
+        VGG19Features(tmp_path / "wrong.pth")
+
+
+def test_a_few_real_style_steps_move_every_loss_term(image_dir: Path, style_images) -> None:
+    from vgx.train.style import ContentSampler, StyleRecipe
+
+    torch.manual_seed(0)
+    card = zoo.resolve("style-udnie-slim").card()
+    model = zoo.build(card)
+    recipe = StyleRecipe(model, card, 2e-3, style_image=str(style_images["rgb"]), style_size=128, lossnet=str(vgg_file()))
+    (x,) = ContentSampler([image_dir], 64).sample(np.random.default_rng(0), 2)
+    first = recipe.step(x)
+    grads = [p.grad.abs().sum().item() for p in model.parameters() if p.grad is not None]
+    assert set(first) == {"loss", "content", "style", "stability"} and all(v.isfinite() for v in first.values())
+    assert len(grads) == len(list(model.parameters())) and min(grads) > 0
+    for _ in range(4):
+        last = recipe.step(x)
+    assert last["style"] < first["style"] and last["content"] != first["content"]
+    assert last["stability"] != first["stability"]
+
+
 def test_style_training_lowers_the_style_loss(image_dir: Path, style_images, tmp_path: Path) -> None:
+    vgg_file()
     r = run_vgx("train", "style", "--style", str(style_images["rgb"]), "--data", str(image_dir), "--slim",
                 "--steps", "30", "--batch-size", "2", "--patch-size", "64", "--val-every", "30", "--lr", "5e-3",
                 "--threads", "1", "--out", str(tmp_path))
@@ -86,6 +138,7 @@ def test_style_training_lowers_the_style_loss(image_dir: Path, style_images, tmp
 
 @pytest.mark.parametrize("kind", ["grey", "rgba"])
 def test_grey_and_rgba_style_images_are_converted(image_dir: Path, style_images, tmp_path: Path, kind: str) -> None:
+    vgg_file()
     r = run_vgx("train", "style", "--style", str(style_images[kind]), "--data", str(image_dir), "--slim",
                 "--steps", "1", "--batch-size", "1", "--patch-size", "64", "--threads", "1", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
@@ -98,6 +151,9 @@ def test_bad_style_inputs(image_dir: Path, style_images, tmp_path: Path) -> None
         return r.stderr
 
     assert "needs --style" in err("--data", str(image_dir))
+    assert "needs the VGG-19 loss network" in err("--style", str(style_images["rgb"]), "--data", str(image_dir),
+                                                  "--lossnet", str(tmp_path / "no-such.pth"))
+    vgg_file()
     assert "image not found" in err("--style", str(tmp_path / "missing.jpg"), "--data", str(image_dir))
     bad = tmp_path / "bad.jpg"
     bad.write_text("not an image")

@@ -16,7 +16,7 @@ from vgx.train.loading import load_model
 
 
 @pytest.mark.parametrize("name", [n for n, e in zoo.ZOO.items() if e.task != "generate"])
-def test_zoo_model_maps_rgb_to_rgb(name: str) -> None:  # generators: tests/train/test_generative.py
+def test_zoo_model_maps_rgb_to_rgb(name: str) -> None:  # generators: tests/train/test_faces.py
     card = zoo.resolve(name).card()
     model = zoo.build(card).eval()
     with torch.no_grad():

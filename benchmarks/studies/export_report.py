@@ -2,7 +2,7 @@
 """Export every shipped model to fp32 / fp16 / int8 and report export time and Set5
 quality per precision (the figures issue 3 asks for). Writes benchmarks/results/export.md.
 
-    python benchmarks/export_report.py [--models espcn-x2,...] [--out benchmarks/results]
+    python benchmarks/studies/export_report.py [--models espcn-x2,...] [--out benchmarks/results]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from vgx import manifest as mf
+from vgx.benchmarks.studies import SHARED
 from vgx.export.artifact import ExportOptions, export_artifact
 from vgx.export.int8 import Int8Config
 from vgx.runtime.ort_runner import ORTRunner
@@ -21,7 +22,7 @@ from vgx.sr_protocol import evaluate
 from vgx.train import zoo
 from vgx.train.loading import load_model
 
-SET5 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sr" / "Set5"
+SET5 = SHARED / "data" / "sr" / "Set5"
 
 
 def main() -> None:

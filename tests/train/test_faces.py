@@ -13,8 +13,8 @@ import torch
 from tests.conftest import run_vgx
 from vgx.images import demo_images, load_rgb, save_rgb
 from vgx.train import zoo
-from vgx.train.generate import slerp
 from vgx.train.models.vae import ConvVAE, kl_divergence
+from vgx.train.sampling import slerp
 
 
 def test_generators_map_latents_to_64px_rgb() -> None:

@@ -1,6 +1,6 @@
 """ONNX Runtime CPU session settings, measured: which ones move latency on this machine.
 
-    python -m vgx.benchmarks.ort_tuning espcn-x2,compact-x2,style-wave [--precisions fp32,int8]
+    python -m vgx.benchmarks.studies.ort_tuning espcn-x2,compact-x2,style-wave [--precisions fp32,int8]
 
 Each variant changes one setting from vgx's default session (all graph optimisations,
 one intra-op thread per core, spinning threads, ORT-allocated outputs) and is timed on the
@@ -19,8 +19,8 @@ import numpy as np
 
 from vgx import manifest as mf
 
-from .matrix import frame_input
-from .timing import measure, summarize
+from ..matrix import frame_input
+from ..timing import measure, summarize
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -57,7 +57,7 @@ def _session(path: Path, variant: dict[str, Any]) -> Callable[[np.ndarray], Any]
 
 
 def tune(model: str, precision: str, seconds: float = 2.0, rounds: int = 2) -> list[dict[str, Any]]:
-    from vgx.runtime.artifacts import resolve_artifact
+    from vgx.runtime.resolve import resolve_artifact
 
     folder = resolve_artifact(model)
     manifest = mf.read(folder)

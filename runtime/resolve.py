@@ -1,8 +1,8 @@
 """Model name or folder -> an artifact folder (made by `vgx export`), cached per user.
 
-A zoo name is exported on first use into the cache (`$VGX_CACHE` or ~/.cache/vgx) and
-reused after; that one step needs vgx[export] (torch). A Jetson with only the runtime
-uses folders exported elsewhere and copied over.
+A zoo name is exported on first use into the cache (`$VGX_CACHE` or ~/.cache/vgx) by the
+exporter the runtime was handed (vgx.runtime.hooks; the CLI hands it one that needs
+vgx[export], i.e. torch). A Jetson with only the runtime uses folders exported elsewhere.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 
 from vgx import manifest as mf
 from vgx.errors import VgxError
+
+from .hooks import HOOKS
 
 
 def cache_dir() -> Path:
@@ -35,16 +37,7 @@ def resolve_artifact(model: str, precisions: tuple[str, ...] = ("fp32",), log=pr
         have = mf.read(folder)["precisions"]
         if all(p in have for p in precisions):
             return folder
-    try:
-        from vgx.export.artifact import ExportOptions, export_artifact
-        from vgx.export.int8 import Int8Config
-        from vgx.train.loading import load_model
-    except ImportError as e:
-        raise VgxError(f"no exported artifact for {model!r} in {cache_dir()} and this install cannot export "
-                       f"(missing {e.name}): pip install 'vgx[export,cpu]', or run `vgx export {model} --fp16 --int8` "
-                       "elsewhere and pass its folder with --model") from None
-    torch_model, card = load_model(model)
-    folder = cache_dir() / card.name
-    log(f"first use of {card.name}: exporting to {folder} (cached for next time)")
-    export_artifact(torch_model, card, ExportOptions(folder, fp16=True, int8=Int8Config()), log=lambda s: log(f"  {s}"))
-    return folder
+    if HOOKS.exporter is None:
+        raise VgxError(f"no exported artifact for {model!r} in {cache_dir()} and nothing here can export it: "
+                       f"run `vgx export {model} --fp16 --int8` (needs vgx[export]) and pass its folder with --model")
+    return HOOKS.exporter(model, cache_dir(), log)

@@ -1,6 +1,6 @@
 """Soak: a long stream (demo source, null sink) watched for leaks.
 
-    python -m vgx.benchmarks.soak [--frames 10000] [--model espcn-x2] [--size 160x96]
+    python -m vgx.benchmarks.studies.soak [--frames 10000] [--model espcn-x2] [--size 160x96]
 
 Samples resident memory, threads and open file descriptors as the stream runs. Goal:
 resident memory grows < 5% from the end of warm-up (frame 1000) to the last frame, and

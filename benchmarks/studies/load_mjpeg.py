@@ -1,6 +1,6 @@
 """Load: the MJPEG server under many clients, some of them slow readers.
 
-    python -m vgx.benchmarks.load_mjpeg [--clients 20] [--slow 5] [--seconds 60] [--model espcn-x2]
+    python -m vgx.benchmarks.studies.load_mjpeg [--clients 20] [--slow 5] [--seconds 60] [--model espcn-x2]
 
 A live demo stream (30 fps source) runs through the model into the MJPEG server, first
 `--seconds / 3` with no client, then `--seconds` with the clients (a separate process, so

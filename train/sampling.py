@@ -1,4 +1,4 @@
-"""`vgx generate`: sample grids, one PNG per sample, and latent walks (MP4 or GIF)."""
+"""Sampling the face generators: grids, one PNG per sample, and looping latent walks (MP4 or GIF)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from vgx.atomic import atomic_path
 from vgx.errors import VgxError
 from vgx.images import save_rgb
 
-from .generative import grid
+from .faces import grid
 from .loading import load_model
+from .tensors import to_uint8
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -29,7 +30,7 @@ def latents(n: int, dim: int, seed: int) -> torch.Tensor:
     return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
 
 
-def generate_command(model_name: str, n: int, seed: int, out: Path, interpolate: bool, steps: int,
+def write_samples(model_name: str, n: int, seed: int, out: Path, interpolate: bool, steps: int,
                      keyframes: int = 4, fps: float = 24.0) -> Path:
     if n < 1 or steps < 2:
         raise VgxError("--n must be >= 1 and --steps >= 2")
@@ -50,14 +51,13 @@ def generate_command(model_name: str, n: int, seed: int, out: Path, interpolate:
         return out
     if out.suffix:
         raise VgxError(f"--out {out}: use a .png for a grid, or a folder for one PNG per sample")
-    arr = (images.clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
-    for i, img in enumerate(arr):
+    for i, img in enumerate(to_uint8(images).reshape(n, *images.shape[2:], 3)):
         save_rgb(out / f"sample_{seed}_{i:03d}.png", img)
     return out
 
 
 def _write_walk(frames: torch.Tensor, out: Path, fps: float, upscale: int = 4) -> Path:
-    arr = (frames.clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+    arr = to_uint8(frames).reshape(frames.shape[0], *frames.shape[2:], 3)
     arr = np.stack([cv2.resize(a, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_NEAREST) for a in arr])
     suffix = out.suffix.lower()
     if suffix == ".gif":

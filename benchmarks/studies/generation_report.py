@@ -1,6 +1,6 @@
 """Evidence for the face generators: do samples look like faces, are they new, are they varied?
 
-    python -m vgx.benchmarks.generation_report [--faces ../shared/data/faces/orl_att] [--n 256]
+    python -m vgx.benchmarks.studies.generation_report [--faces ../shared/data/faces/orl_att] [--n 256]
 
 Per model (shipped weights, PyTorch): the share of samples in which an offline face detector
 (scikit-image's LBP frontal-face cascade; OpenCV 5 no longer bundles cascades) finds a face,
@@ -22,12 +22,14 @@ import cv2
 import numpy as np
 import torch
 
+from vgx.benchmarks.studies import SHARED
 from vgx.images import list_images, load_rgb
 from vgx.metrics import psnr
-from vgx.train.generate import latents
-from vgx.train.generative import diversity, face_crop
+from vgx.train.faces import diversity, face_crop
 from vgx.train.loading import load_model
 from vgx.train.models.vae import ConvVAE
+from vgx.train.sampling import latents
+from vgx.train.tensors import to_tensor
 
 HELD_OUT = {f"s{i}" for i in range(37, 41)}  # the split scripts/train_zoo.sh faces trains with
 DETECT_UPSCALE = 3  # 64x64 faces are below the cascade's comfortable size; chosen on real faces
@@ -40,10 +42,7 @@ def load_faces(root: Path) -> tuple[torch.Tensor, torch.Tensor]:
     for f in files:
         split[Path(f).parent.name in HELD_OUT].append(face_crop(load_rgb(f)))
 
-    def stack(imgs: list[np.ndarray]) -> torch.Tensor:
-        return torch.from_numpy(np.stack(imgs).transpose(0, 3, 1, 2).copy()).float() / 255
-
-    return stack(split[False]), stack(split[True])
+    return to_tensor(np.stack(split[False])), to_tensor(np.stack(split[True]))
 
 
 def face_rate(images: torch.Tensor) -> float:
@@ -110,7 +109,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--faces", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/faces/orl_att")
+    ap.add_argument("--faces", type=Path, default=SHARED / "data/faces/orl_att")
     ap.add_argument("--models", default="dcgan-faces,vae-faces")
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))

@@ -25,6 +25,7 @@ from vgx.metrics import psnr
 from .models.dcgan import Critic
 from .models.vae import ConvVAE, kl_divergence
 from .recipes import Recipe
+from .tensors import to_tensor, to_uint8
 
 SIZE = 64
 MIN_IMAGES = 16
@@ -53,7 +54,7 @@ class FaceSampler:
         flip = rng.random(batch) < 0.5
         keep = range(batch)[part] if part is not None else range(batch)
         imgs = np.stack([self.images[idx[i]][:, ::-1] if flip[i] else self.images[idx[i]] for i in keep])
-        return (torch.from_numpy(np.ascontiguousarray(imgs.transpose(0, 3, 1, 2))).float().div_(255.0),)
+        return (to_tensor(imgs),)
 
 
 class DCGANRecipe(Recipe):
@@ -124,7 +125,7 @@ def grid(images: Tensor, cols: int = 8) -> np.ndarray:
     n, _, h, w = images.shape
     rows = (n + cols - 1) // cols
     out = np.full((rows * (h + 2), cols * (w + 2), 3), 255, np.uint8)
-    arr = (images.clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+    arr = to_uint8(images).reshape(n, h, w, 3)
     for i in range(n):
         r, c = divmod(i, cols)
         out[r * (h + 2) : r * (h + 2) + h, c * (w + 2) : c * (w + 2) + w] = arr[i]
@@ -140,7 +141,7 @@ class GenValidator:
         self.held_out = None
         if folder and card.arch == "vae":
             faces = [face_crop(load_rgb(f)) for f in list_images(folder)[:32]]
-            self.held_out = torch.from_numpy(np.stack(faces).transpose(0, 3, 1, 2).copy()).float() / 255
+            self.held_out = to_tensor(np.stack(faces))
         self.best = 0.0
         self.log = log
 

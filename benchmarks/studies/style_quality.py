@@ -1,0 +1,220 @@
+"""Does each style look like its painting, and does it stay still on video? (issue: styles)
+
+    python -m vgx.benchmarks.studies.style_quality [--models shipped|NAME|CKPT,...] [--reference]
+        [--photos DIR,...] [--videos DIR] [--frames 24] [--stem style_quality]
+
+Per model, on held-out photos (never training crops: the style content images and Set14):
+texture, Gabor and colour distance ratios to the painting and the gradient-energy ratio
+(benchmarks/style_stats.py); flicker (vgx.flicker) on every clip in --videos and on
+synthetic pans and zooms made from held-out photos. `--reference` adds pytorch/examples'
+Udnie (../shared/anchors) measured the same way. Writes benchmarks/results/STEM.{json,md}
+and a picture: photo | painting | each model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+from rich.progress import Progress
+
+from vgx.benchmarks.studies import SHARED
+from vgx.benchmarks.style_stats import StyleMeter, fit_side
+from vgx.flicker import flicker_ratio
+from vgx.images import caption, list_images, load_rgb, save_rgb, side_by_side
+
+PAINTINGS = SHARED / "data/style/style-images"
+PAINTING_OF = {"wave": "wave.jpg", "starry-night": "starry_night.jpg", "the-scream": "the_scream.jpg",
+               "udnie": "udnie.jpg", "composition-vii": "composition_vii.jpg", "shipwreck": "shipwreck.jpg"}
+Stylize = Callable[[np.ndarray], np.ndarray]  # uint8 RGB (sides multiples of 4) -> uint8 RGB
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
+
+
+def mult4(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    return rgb[: h - h % 4, : w - w % 4]
+
+
+def torch_stylizer(name: str) -> tuple[Stylize, str]:
+    """(stylize, style name) of a zoo name or checkpoint, run in PyTorch."""
+    import torch
+
+    from vgx.train.loading import load_model
+
+    model, card = load_model(name)
+
+    @torch.inference_mode()
+    def run(rgb: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float().div(255.0)[None]
+        y = model(x).clamp(0, 1)[0].mul(255).round().byte().numpy()
+        return np.ascontiguousarray(y.transpose(1, 2, 0))
+
+    style = card.name.removeprefix("style-").removesuffix("-slim")
+    return run, style
+
+
+def reference_stylizer() -> Stylize:
+    """pytorch/examples' Udnie from ../shared/anchors (RGB 0..255 in and out): a reference, never shipped."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(SHARED / "anchors/fast_neural_style_udnie.onnx"), providers=["CPUExecutionProvider"])
+
+    def run(rgb: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(rgb.transpose(2, 0, 1), np.float32)[None]
+        y = sess.run(None, {"input": x})[0][0]
+        return np.ascontiguousarray(np.clip(y, 0, 255).round().astype(np.uint8).transpose(1, 2, 0))
+
+    return run
+
+
+def read_clip(path: Path, frames: int, width: int) -> list[np.ndarray]:
+    """Up to `frames` RGB frames, at most `width` wide, sides multiples of 4."""
+    cap = cv2.VideoCapture(str(path))
+    out: list[np.ndarray] = []
+    while len(out) < frames:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        s = min(1.0, width / bgr.shape[1])
+        size = (max(4, round(bgr.shape[1] * s / 4) * 4), max(4, round(bgr.shape[0] * s / 4) * 4))
+        out.append(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)[:, :, ::-1].copy())
+    cap.release()
+    return out
+
+
+def synthetic_clip(photo: np.ndarray, kind: str, frames: int, size: tuple[int, int] = (384, 288)) -> list[np.ndarray]:
+    """A camera move over a still photo, as a camera films it: 'pan' (2.6 px a frame, sub-pixel)
+    or 'zoom' (1% a frame), with fresh sensor noise (sigma 2 levels) in every frame. RGB.
+    Without the noise a perfect synthetic move has almost no input change to compare with."""
+    img = fit_side(photo, int(size[1] * 1.4)).astype(np.float32)
+    h, w = img.shape[:2]
+    cx, cy = w / 2, h / 2
+    rng = np.random.default_rng(0)
+    out = []
+    for t in range(frames):
+        if kind == "pan":
+            m = np.float32([[1, 0, -(cx - size[0] / 2) + (t - frames / 2) * 2.6], [0, 1, -(cy - size[1] / 2)]])
+        else:
+            z = 1.0 + 0.01 * t
+            m = np.float32([[z, 0, size[0] / 2 - z * cx], [0, z, size[1] / 2 - z * cy]])
+        frame = cv2.warpAffine(img, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        out.append(np.clip(frame + rng.normal(0, 2.0, frame.shape), 0, 255).round().astype(np.uint8))
+    return out
+
+
+def clips_for(videos: Path | None, photos: list[np.ndarray], names: list[str], frames: int) -> dict[str, list[np.ndarray]]:
+    clips: dict[str, list[np.ndarray]] = {}
+    if videos is not None and videos.is_dir():
+        for p in sorted(videos.iterdir()):
+            if p.suffix.lower() in VIDEO_SUFFIXES and len(c := read_clip(p, frames, 480)) >= 2:
+                clips[p.stem] = c
+    for kind, i in (("pan", 0), ("zoom", 1)):
+        if len(photos) > i:
+            clips[f"{kind}-{names[i]}"] = synthetic_clip(photos[i], kind, frames)
+    return clips
+
+
+def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.ndarray],
+            clips: dict[str, list[np.ndarray]], progress: Any, task: Any) -> tuple[dict[str, Any], list[np.ndarray]]:
+    painting = meter.stats(load_rgb(PAINTINGS / PAINTING_OF[style]))
+    per_photo, outputs = [], []
+    for photo in photos:
+        out = stylize(photo)
+        outputs.append(out)
+        per_photo.append(meter.ratios(meter.stats(photo), meter.stats(out), painting))
+        progress.advance(task)
+    flicker = {}
+    for name, frames in clips.items():
+        outs = [stylize(f)[:, :, ::-1] for f in frames]
+        flicker[name] = round(flicker_ratio([f[:, :, ::-1] for f in frames], outs), 3)
+        progress.advance(task)
+    row = {k: round(float(np.mean([p[k] for p in per_photo])), 3) for k in per_photo[0]}
+    row.update(flicker=flicker, flicker_max=max(flicker.values()) if flicker else None)
+    return row, outputs
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    clips = list(rows[0]["flicker"]) if rows else []
+    head = ("| model | texture | gabor | colour | gradient | " + " | ".join(clips) + " | flicker max |\n"
+            "|---|" + "---:|" * (5 + len(clips)) + "\n")
+    return head + "\n".join(
+        f"| {r['model']} | {r['texture']:.2f} | {r['gabor']:.2f} | {r['colour']:.2f} | {r['gradient']:.2f} | "
+        + " | ".join(f"{r['flicker'][c]:.2f}" for c in clips) + f" | {r['flicker_max']:.2f} |" for r in rows) + "\n"
+
+
+def picture(photos: list[np.ndarray], columns: dict[str, list[np.ndarray]], style: str, path: Path, rows: int = 3) -> None:
+    """photo | painting | each model, for the first `rows` photos, as 256x192 tiles (centre crops)."""
+    def tile(img: np.ndarray) -> np.ndarray:
+        img = fit_side(img, 192)
+        h, w = img.shape[:2]
+        if w < 256:
+            img = cv2.resize(img, (256, round(h * 256 / w)), interpolation=cv2.INTER_AREA)
+            h, w = img.shape[:2]
+        y, x = (h - 192) // 2, (w - 256) // 2
+        return np.ascontiguousarray(img[y : y + 192, x : x + 256])
+    painting = tile(load_rgb(PAINTINGS / PAINTING_OF[style]))
+    strips = [side_by_side([tile(photos[i]), painting, *(tile(c[i]) for c in columns.values())])
+              for i in range(min(rows, len(photos)))]
+    widths = [256] * (2 + len(columns))
+    save_rgb(path, caption(np.concatenate([np.pad(s, ((0, 4), (0, 0), (0, 0)), constant_values=255) for s in strips]),
+                           ["photo", "painting", *columns], widths))
+
+
+def eval_photos(folders: list[Path], side: int) -> tuple[list[np.ndarray], list[str]]:
+    files = [f for d in folders for f in list_images(d)]
+    imgs = [load_rgb(f) for f in files]
+    keep = [(mult4(fit_side(i, side)), f.stem) for i, f in zip(imgs, files) if not np.allclose(i[..., 0], i[..., 1])]
+    return [k[0] for k in keep], [k[1] for k in keep]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="shipped", help="comma list of zoo names or checkpoints, or 'shipped'")
+    ap.add_argument("--reference", action="store_true", help="add pytorch/examples' Udnie (../shared/anchors)")
+    ap.add_argument("--photos", default=f"{SHARED}/data/style/content-images,{SHARED}/data/sr/Set14")
+    ap.add_argument("--videos", type=Path, default=SHARED / "data/video")
+    ap.add_argument("--frames", type=int, default=24)
+    ap.add_argument("--side", type=int, default=384, help="held-out photos' short side")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    ap.add_argument("--stem", default="style_quality")
+    args = ap.parse_args()
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from vgx.train import zoo
+
+    models = ([e.name for e in zoo.ZOO.values() if e.task == "style" and zoo.shipped_weights(e.name)]
+              if args.models == "shipped" else [m for m in args.models.split(",") if m])
+    photos, names = eval_photos([Path(p) for p in args.photos.split(",")], args.side)
+    clips = clips_for(args.videos, photos, names, args.frames)
+    meter = StyleMeter()
+    rows, columns = [], {}
+    with Progress() as progress:
+        task = progress.add_task("style", total=(len(models) + args.reference) * (len(photos) + len(clips)))
+        jobs = [(m, *torch_stylizer(m)) for m in models]
+        if args.reference:
+            jobs.append(("reference udnie (pytorch/examples)", reference_stylizer(), "udnie"))
+        for label, stylize, style in jobs:
+            progress.update(task, description=Path(label).stem if label.endswith(".pt") else label)
+            row, outs = measure(stylize, style, meter, photos, clips, progress, task)
+            rows.append({"model": label, "style": style, **row})
+            columns[label] = outs
+    args.out.mkdir(parents=True, exist_ok=True)
+    doc = {"schema": 1, "photos": names, "side": args.side, "frames": args.frames, "rows": rows}
+    (args.out / f"{args.stem}.json").write_text(json.dumps(doc, indent=1))
+    md = markdown(rows)
+    (args.out / f"{args.stem}.md").write_text(md)
+    for style in dict.fromkeys(r["style"] for r in rows):
+        picture(photos, {r["model"]: columns[r["model"]] for r in rows if r["style"] == style}, style,
+                args.out / f"{args.stem}-{style}.jpg")
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

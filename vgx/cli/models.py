@@ -1,0 +1,96 @@
+"""`vgx models` and `vgx doctor`: what vgx ships and what this machine has. Torch-free: the
+zoo table is read from the shipped index (vgx.train.zoo_index)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from .app import app, friendly
+
+
+def _steps(card: dict[str, Any]) -> str:
+    """"8000+2000" for a fine-tune: the steps of its starting weights, then its own."""
+    return f"{card['init_steps']}+{card['train_steps']}" if card.get("init_steps") else str(card.get("train_steps", 0))
+
+
+def _measured(q: dict[str, float]) -> str:
+    """The headline figure of a style or generator model (SR has its PSNR columns)."""
+    if "texture" in q and "flicker_max" in q:
+        return f"texture {q['texture']:.2f}, colour {q['colour']:.2f}, flicker <= {q['flicker_max']:.2f}"
+    if "flicker_max" in q:
+        return f"flicker <= {q['flicker_max']:.2f}"
+    if "face_rate" in q:
+        parts = [f"faces found {q['face_rate']:.0%}"]
+        if "recon_psnr_held_out" in q:
+            parts.append(f"recon {q['recon_psnr_held_out']:.1f} dB")
+        return ", ".join(parts)
+    return "-"
+
+
+def _fmt(quality: dict[str, float], key: str) -> str:
+    return f"{quality[key]:.2f}" if key in quality else "-"
+
+
+def _human(n: int) -> str:
+    return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.1f}k"
+
+
+def zoo_rows() -> list[dict[str, str]]:
+    """One display row per zoo model."""
+    from vgx.sr_protocol import PAPER_SET5
+    from vgx.train.zoo_index import read_index
+
+    rows = []
+    for r in read_index():
+        card, q = r["card"], r["card"].get("quality", {})
+        rows.append({"name": r["name"], "aliases": ", ".join(r["aliases"]), "task": card["task"],
+                     "scale": f"x{card['scale']}", "params": _human(r["params"]), "gmacs": f"{r['gmacs']:.3g}",
+                     "shipped": "yes" if r["shipped"] else "no", "set5": _fmt(q, "set5_psnr_y"),
+                     "set14": _fmt(q, "set14_psnr_y"),
+                     "paper": f"{PAPER_SET5[r['name']]:.2f}" if r["name"] in PAPER_SET5 else "-",
+                     "measured": _measured(q), "steps": _steps(card) if r["shipped"] else "not shipped"})
+    return rows
+
+
+def models_markdown() -> str:
+    """The zoo as the README's Markdown table (from the shipped cards)."""
+    lines = ["| model | params | GMACs @640x360 | Set5 PSNR-Y | Set14 PSNR-Y | paper Set5 | other measured | trained steps |",
+             "|---|---:|---:|---:|---:|---:|---|---:|"]
+    lines += [f"| {r['name']} | {r['params']} | {r['gmacs']} | {r['set5']} | {r['set14']} | {r['paper']} | "
+              f"{r['measured']} | {r['steps']} |" for r in zoo_rows()]
+    return "\n".join(lines)
+
+
+@app.command()
+@friendly
+def models(markdown: bool = typer.Option(False, "--markdown", help="print the README's Markdown table")) -> None:
+    """The model zoo: task, scale, parameters, MACs at 640x360, shipped weights, quality."""
+    if markdown:
+        typer.echo(models_markdown())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="vgx model zoo (GMACs per 640x360 input or per generated face; Set5/Set14: PSNR-Y dB)")
+    table.add_column("name", no_wrap=True)
+    cols = {"task": "task", "scale": "scale", "params": "params", "gmacs": "GMACs", "shipped": "shipped",
+            "set5": "Set5", "set14": "Set14", "measured": "other measured"}
+    for title in cols.values():
+        table.add_column(title, justify="left" if title in ("task", "shipped", "other measured") else "right")
+    for r in zoo_rows():
+        table.add_row(r["name"] + (f" ({r['aliases']})" if r["aliases"] else ""), *(r[k] for k in cols))
+    Console().print(table)
+
+
+@app.command()
+@friendly
+def doctor() -> None:
+    """Versions of everything vgx can use, and a check for broken package mixes."""
+    from vgx.environment import check_onnxruntime, report
+
+    for key, value in report().items():
+        typer.echo(f"{key:24s} {value}")
+    check_onnxruntime()
+    typer.echo("ok: no conflicting packages")

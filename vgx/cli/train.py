@@ -1,0 +1,66 @@
+"""`vgx train`: every zoo model, and a user's own style."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from vgx.errors import VgxError
+
+from .app import app, friendly
+
+
+@app.command()
+@friendly
+def train(
+    model: str = typer.Argument(..., help="zoo name (espcn-x2, fsrcnn-x3, compact-x4, srresnet-x4, srgan, style-wave), "
+                                "family + --scale, or `style` with --style IMAGE"),
+    data: List[Path] = typer.Option(..., "--data", help="folder(s) of training images (repeatable)"),
+    scale: Optional[int] = typer.Option(None, help="with a family name: vgx train espcn --scale 3"),
+    val: Optional[Path] = typer.Option(None, help="folder of held-out HR images (default: built-in demo images)"),
+    out: Path = typer.Option(Path("runs/train"), help="checkpoints, log, sample grids"),
+    steps: int = typer.Option(10_000, help="total optimiser steps"),
+    batch_size: int = typer.Option(16, help="patches per step (per process under torchrun)"),
+    patch_size: int = typer.Option(32, help="LR patch side in pixels"),
+    lr: float = typer.Option(1e-3, help="peak learning rate (Adam; warm-up then cosine)"),
+    val_every: int = typer.Option(1000, help="validate and write a sample grid every N steps"),
+    ckpt_every: int = typer.Option(500, help="write the resumable checkpoint every N steps"),
+    seed: int = typer.Option(0),
+    threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
+    resume: Optional[Path] = typer.Option(None, help="continue exactly from this last.pt"),
+    init: Optional[Path] = typer.Option(None, help="start from these weights (srgan: a srresnet-x4 checkpoint)"),
+    stop_at: Optional[int] = typer.Option(None, help="stop after step N (resumable) but keep the --steps schedule"),
+    style: Optional[Path] = typer.Option(None, help="style: the painting to learn (vgx train style --style IMG)"),
+    name: Optional[str] = typer.Option(None, help="style: the model's name (default: the image's name)"),
+    slim: bool = typer.Option(False, "--slim", help="style: the slim edge variant (~5x fewer MACs)"),
+    style_weight: float = typer.Option(5.0, help="style: weight of the relative Gram error"),
+    content_weight: float = typer.Option(1.0, help="style: content loss weight"),
+    tv_weight: float = typer.Option(0.0, help="style: total-variation weight"),
+    stability_weight: float = typer.Option(1000.0, help="style: motion + noise stability weight (0 turns it off)"),
+    style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
+    lossnet: Optional[Path] = typer.Option(None, help="style: VGG-19 loss network file "
+                                              "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
+) -> None:
+    """Train a zoo model (PyTorch; data-parallel under torchrun). Style: vgx train style --style IMG --data DIR."""
+    from vgx.train.loop import TrainConfig
+    from vgx.train.loop import train as run_training
+
+    extra: dict[str, object] = {}
+    if model.lower() == "style" or model.lower().startswith("style-"):
+        if style is None:
+            raise VgxError("style training needs --style IMAGE (the painting)")
+        if model.lower() == "style":
+            model = f"style-{(name or style.stem).lower().replace('_', '-')}{'-slim' if slim else ''}"
+        extra = {"style_image": str(style), "style_weight": style_weight, "content_weight": content_weight,
+                 "tv_weight": tv_weight, "stability_weight": stability_weight, "style_size": style_size,
+                 "lossnet": str(lossnet) if lossnet else None}
+
+    cfg = TrainConfig(
+        model=model, data=[str(d) for d in data], scale=scale, out=str(out), val=str(val) if val else None, steps=steps,
+        batch_size=batch_size, patch_size=patch_size, lr=lr, val_every=val_every, ckpt_every=ckpt_every,
+        seed=seed, threads=threads, resume=str(resume) if resume else None, init=str(init) if init else None,
+        stop_at=stop_at, extra=extra,
+    )
+    run_training(cfg)
