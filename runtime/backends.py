@@ -33,6 +33,8 @@ def choose(folder: Path, manifest: dict[str, Any], wanted: str, precision: str, 
     candidates = ALIASES.get(wanted, (wanted,))
     if wanted == "torch":
         return _torch(manifest, precision)
+    if wanted.startswith(("triton://", "triton+http://")):
+        return _triton(wanted, manifest, precision)
     unknown = [c for c in candidates if c not in ORDER]
     if unknown:
         raise VgxError(f"unknown backend {wanted!r}; choose auto, ort, trt, torch or one of {', '.join(ORDER)}")
@@ -75,6 +77,19 @@ def _torch(manifest: dict[str, Any], precision: str) -> tuple[Runner, Choice]:
     if HOOKS.torch_runner is None:
         raise VgxError("the torch backend is not available here (it needs vgx[train], i.e. torch, and the vgx CLI)")
     return HOOKS.torch_runner(manifest.get("source", manifest["card"]["name"])), Choice("torch", "fp32")
+
+
+def _triton(uri: str, manifest: dict[str, Any], precision: str) -> tuple[Runner, Choice]:
+    """The artifact's uint8 twin served by Triton: the client checks the server runs exactly it."""
+    from .triton_runner import TritonRunner
+
+    twin = manifest["precisions"].get(precision, {}).get("frame_io")
+    if twin is None:
+        raise VgxError(f"the triton backend serves a uint8 frames model and this artifact's {precision} has none "
+                       "(generators and cpu-target int8 have none): use fp32 or fp16")
+    card = manifest["card"]
+    sha = manifest["files"][twin["file"]]["sha256"]
+    return TritonRunner(uri, card["name"], sha, int(card.get("scale", 1))), Choice("triton", precision)
 
 
 def _int8_notes(manifest: dict[str, Any], precision: str, backend: str) -> list[str]:

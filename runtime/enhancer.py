@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
+from typing import Callable, Optional
 
 import cv2
 import numpy as np
@@ -30,6 +30,9 @@ from .runner import Runner, infer_one
 from .tiling import run_tiled
 
 DEFAULT_MODEL = "espcn-x2"
+# (uint8 frames?, the batch, output size (h, w) to crop uint8 results to): carried through the
+# pipeline's three steps so no per-call state lives on the Enhancer (they run in three threads)
+Batch = tuple[bool, np.ndarray, Optional[tuple[int, int]]]
 # backends that take the uint8 frame-I/O twin: on a GPU the conversion is free inside the
 # engine and the copies shrink 4x. On ORT's CPU provider the twin's Cast/Transpose/Gather
 # cost 2.5 ms per 1280x720 frame in + out, on the inference thread, against 1.2 ms for the
@@ -73,28 +76,41 @@ class Enhancer(ArtifactModel):
         return self.enhance_batch([frame])[0]
 
     # -- the three pipeline steps ----------------------------------------------------------
+    @property
+    def remote(self) -> bool:
+        """A Triton server runs the model: it takes uint8 frames only (padded here, not tiled)."""
+        return self.choice.backend == "triton"
+
     def _baked(self, shape: tuple[int, ...]) -> bool:
         h, w = shape[:2]
         m = max(1, self.card.multiple_of)
         return self.frame_runner is not None and h % m == 0 and w % m == 0 and max(h, w) <= self.tile
 
-    def prepare(self, frames: list[np.ndarray]) -> tuple[bool, np.ndarray]:
+    def prepare(self, frames: list[np.ndarray]) -> Batch:
         """Host-side input work: stack bytes (frame-I/O graph) or convert to float NCHW."""
-        if self._baked(frames[0].shape):
-            return True, (frames[0][None] if len(frames) == 1 else np.stack(frames))
-        return False, bgr_to_nchw(frames)
+        h, w = frames[0].shape[:2]
+        if self.remote or self._baked(frames[0].shape):
+            x = frames[0][None] if len(frames) == 1 else np.stack(frames)
+            m = max(1, self.card.multiple_of)
+            ph, pw = (-h) % m, (-w) % m  # only the remote path can get here unaligned
+            if ph or pw:
+                x = np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="reflect")
+            return True, x, (h * self.scale, w * self.scale)
+        return False, bgr_to_nchw(frames), None
 
-    def run(self, batch: tuple[bool, np.ndarray]) -> tuple[bool, np.ndarray]:
-        baked, x = batch
+    def run(self, batch: Batch) -> Batch:
+        baked, x, size = batch
         if baked:
-            assert self.frame_runner is not None
-            return True, infer_one(self.frame_runner, x)
-        return False, self.infer_tensor(x)
+            return True, infer_one(self.runner if self.remote else self.frame_runner, x), size
+        return False, self.infer_tensor(x), size
 
-    def finish(self, result: tuple[bool, np.ndarray]) -> list[np.ndarray]:
-        """Host-side output work: split the uint8 batch, or convert float NCHW to frames."""
-        baked, y = result
-        return list(y) if baked else nchw_to_bgr(y)
+    def finish(self, result: Batch) -> list[np.ndarray]:
+        """Host-side output work: split the uint8 batch (cropped to the frame), or convert float NCHW."""
+        baked, y, size = result
+        if not baked:
+            return nchw_to_bgr(y)
+        h, w = size
+        return [f if f.shape[:2] == (h, w) else np.ascontiguousarray(f[:h, :w]) for f in y]
 
     def infer_tensor(self, x: np.ndarray) -> np.ndarray:
         """N3HW float -> N3(sH)(sW): pads to multiple_of, tiles above `tile`, crops back."""

@@ -34,6 +34,11 @@ def export_(
     version_compatible: bool = typer.Option(False, help="version-compatible engines (lean runtime)"),
     timing_cache: Optional[Path] = typer.Option(None, help="TensorRT timing cache file (reused across builds)"),
     out: Optional[Path] = typer.Option(None, help="artifact folder (default exports/NAME)"),
+    triton: Optional[Path] = typer.Option(None, help="also write a Triton model repository here (serves the uint8 "
+                                          "frames twin of fp16 with --fp16, else fp32)"),
+    triton_device: str = typer.Option("gpu", help="Triton instance kind: gpu (TensorRT accelerator) | cpu"),
+    triton_max_batch: int = typer.Option(8, help="Triton max_batch_size (dynamic batching)"),
+    triton_instances: int = typer.Option(1, help="Triton model instances per device"),
 ) -> None:
     """Checkpoint -> verified ONNX fp32 / fp16 / int8 -> TensorRT engines, with a manifest."""
     from vgx.export.int8 import Int8Config
@@ -41,8 +46,15 @@ def export_(
     int8_cfg = Int8Config(calib_method, calib_count, str(calib) if calib else None, int8_target, int8_budget) if int8 else None
     if calib and not int8:
         raise VgxError("--calib needs --int8")
-    export_model(model, out, fp16, int8_cfg, engine, {"min": min_shape, "opt": opt_shape, "max": max_shape},
-                 max_batch, workspace, version_compatible, timing_cache)
+    if triton and triton_device not in ("gpu", "cpu"):
+        raise VgxError(f"--triton-device must be gpu or cpu, not {triton_device!r}")
+    folder = export_model(model, out, fp16, int8_cfg, engine, {"min": min_shape, "opt": opt_shape, "max": max_shape},
+                          max_batch, workspace, version_compatible, timing_cache)
+    if triton:
+        from vgx.export.triton_repo import TritonOptions, write_triton_repo
+
+        opts = TritonOptions(triton, "fp16" if fp16 else "fp32", triton_device, triton_max_batch, triton_instances)
+        write_triton_repo(folder, opts, log=lambda s: typer.echo(s, err=True))
 
 
 def export_model(model_name: str, out: Path | None, fp16: bool, int8: Any, engine: bool, shapes: dict[str, str | None],

@@ -1,0 +1,124 @@
+"""An artifact folder -> a Triton Inference Server model repository (`vgx export M --triton REPO`).
+
+    REPO/NAME/config.pbtxt        platform onnxruntime_onnx with the TensorRT execution accelerator
+                                  at the served precision (GPU instances), dynamic batching,
+                                  instance_group, H and W dims -1
+    REPO/NAME/1/model.onnx        the uint8 frame-I/O twin: clients send BGR bytes (N x H x W x 3)
+    REPO/NAME/vgx_manifest.json   the artifact's manifest (model card, sha256 of every file)
+
+The served graph has a second output, `vgx_id`: the sha256 of the artifact file it was made
+from, as 32 bytes per frame, so a client (vgx's triton:// backend) proves on its first request
+that the server runs the model its own manifest names. The config is checked against Triton's
+own schema (the ModelConfig protobuf that ships in tritonclient) before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from vgx import manifest as mf
+from vgx.atomic import atomic_path
+from vgx.card import ModelCard
+from vgx.errors import VgxError
+
+ID_OUTPUT = "vgx_id"
+FRAMES_IN, FRAMES_OUT = "frames", "frames_out"
+
+
+@dataclass
+class TritonOptions:
+    repo: Path
+    precision: str = "fp32"  # which artifact model is served (its uint8 twin)
+    device: str = "gpu"  # instance_group kind: gpu | cpu
+    max_batch: int = 8
+    instances: int = 1
+    queue_delay_us: int = 2000  # how long dynamic batching waits to fill a batch
+
+
+def with_id_output(model: onnx.ModelProto, digest: bytes) -> onnx.ModelProto:
+    """Adds `vgx_id` (uint8 N x 32, the digest repeated per frame) to a frames-in graph."""
+    g = model.graph
+    g.initializer.extend([numpy_helper.from_array(np.frombuffer(digest, np.uint8).reshape(1, 32).copy(), "vgx_digest"),
+                          numpy_helper.from_array(np.array([0], np.int64), "vgx_zero"),
+                          numpy_helper.from_array(np.array([1], np.int64), "vgx_one"),
+                          numpy_helper.from_array(np.array([1], np.int64), "vgx_ones")])
+    g.node.extend([
+        helper.make_node("Shape", [FRAMES_IN], ["vgx_shape"]),
+        helper.make_node("Slice", ["vgx_shape", "vgx_zero", "vgx_one"], ["vgx_n"]),
+        helper.make_node("Concat", ["vgx_n", "vgx_ones"], ["vgx_reps"], axis=0),
+        helper.make_node("Tile", ["vgx_digest", "vgx_reps"], [ID_OUTPUT]),
+    ])
+    g.output.append(helper.make_tensor_value_info(ID_OUTPUT, TensorProto.UINT8, ["batch", 32]))
+    return model
+
+
+def config_text(name: str, card: ModelCard, opts: TritonOptions, platform: str = "onnxruntime_onnx") -> str:
+    """config.pbtxt for the served frames model."""
+    kind = "KIND_GPU" if opts.device == "gpu" else "KIND_CPU"
+    lines = [f'name: "{name}"', f'platform: "{platform}"', f"max_batch_size: {opts.max_batch}",
+             f'input [ {{ name: "{FRAMES_IN}" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] }} ]',
+             f'output [ {{ name: "{FRAMES_OUT}" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] }},',
+             f'         {{ name: "{ID_OUTPUT}" data_type: TYPE_UINT8 dims: [ 32 ] }} ]',
+             f"dynamic_batching {{ max_queue_delay_microseconds: {opts.queue_delay_us} }}",
+             f"instance_group [ {{ count: {opts.instances} kind: {kind} }} ]"]
+    if platform == "onnxruntime_onnx" and opts.device == "gpu":
+        mode = "FP16" if opts.precision == "fp16" else ("INT8" if opts.precision == "int8" else "FP32")
+        lines.append("optimization { execution_accelerators { gpu_execution_accelerator : [ { name : \"tensorrt\" "
+                     f'parameters {{ key: "precision_mode" value: "{mode}" }} '
+                     'parameters { key: "max_workspace_size_bytes" value: "1073741824" } } ] } }')
+    lines.append(f'parameters {{ key: "vgx_card" value: {{ string_value: {json.dumps(json.dumps(card.to_dict()))} }} }}')
+    return "\n".join(lines) + "\n"
+
+
+def validate_config(text: str) -> None:
+    """Parse with Triton's ModelConfig protobuf (tritonclient): unknown fields and bad enums fail."""
+    try:
+        from google.protobuf import text_format
+        from tritonclient.grpc import model_config_pb2
+    except ImportError:
+        raise VgxError("--triton needs tritonclient to check the config against Triton's schema: "
+                       "pip install 'vgx[serve]'") from None
+    try:
+        text_format.Parse(text, model_config_pb2.ModelConfig())
+    except text_format.ParseError as e:
+        raise VgxError(f"the Triton config does not parse as Triton's ModelConfig: {e}") from None
+
+
+def write_triton_repo(folder: Path, opts: TritonOptions, log=print) -> Path:
+    """Adds (or replaces) the artifact's model in the repository; returns the model folder."""
+    manifest = mf.read(folder)
+    card = ModelCard.from_dict(manifest["card"])
+    if opts.device not in ("gpu", "cpu"):
+        raise VgxError(f"--triton-device must be gpu or cpu, not {opts.device!r}")
+    if opts.max_batch < 1 or opts.instances < 1:
+        raise VgxError("--triton-max-batch and --triton-instances must be at least 1")
+    info = manifest["precisions"].get(opts.precision)
+    if info is None:
+        raise VgxError(f"{folder} has no {opts.precision} model to serve (has {', '.join(manifest['precisions'])})")
+    twin = info.get("frame_io")
+    if twin is None:
+        raise VgxError(f"{folder}'s {opts.precision} model has no uint8 frame-I/O twin (generators and cpu-target int8 "
+                       "have none): serve fp32 or fp16, or re-export int8 with --int8-target gpu")
+    source = mf.verified_path(folder, manifest, twin["file"])
+    digest = bytes.fromhex(manifest["files"][twin["file"]]["sha256"])
+    platform = "onnxruntime_onnx"  # vgx's engines take float NCHW; the served model takes bytes
+    text = config_text(card.name, card, opts, platform)
+    validate_config(text)
+    model_dir = opts.repo / card.name
+    version = model_dir / "1"
+    version.mkdir(parents=True, exist_ok=True)
+    with atomic_path(version / "model.onnx") as tmp:
+        onnx.save(with_id_output(onnx.load(str(source)), digest), str(tmp))
+    with atomic_path(model_dir / "vgx_manifest.json") as tmp:
+        tmp.write_text(json.dumps(manifest, indent=1))
+    with atomic_path(model_dir / "config.pbtxt") as tmp:
+        tmp.write_text(text)
+    log(f"triton: {model_dir} ({platform}, {opts.precision} frames twin, max batch {opts.max_batch}, "
+        f"{opts.instances} x {opts.device}; vgx_id {digest.hex()[:12]})")
+    return model_dir
