@@ -8,7 +8,7 @@ import signal
 import sys
 
 # each registers its commands; `vgx --help` lists them in this order
-from . import train, sr, models, export, stream, serve, bench, faces  # noqa: F401  # isort: skip
+from . import train, sr, models, export, stream, serve, batch, bench, faces  # noqa: F401  # isort: skip
 from .app import app
 
 
