@@ -129,6 +129,7 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
         if info["frame_io"]["max_lsb_diff"] > 1:
             raise VgxError(f"{twin.name} differs from {src.name} by {info['frame_io']['max_lsb_diff']} levels: export bug")
 
+    trt_check = _tensorrt_check(tmp, precisions, card, opts, log)
     engines: dict[str, Any] = {}
     if opts.engine is not None:
         from .trt_build import build_engine
@@ -141,9 +142,27 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
     return {
         "card": card.to_dict(), "source": opts.source or card.name, "opset": OPSET,
         **_macs(model, card), "exporter": f"torch.onnx (dynamo) {torch.__version__}",
-        **io_spec(proto), "precisions": precisions, "engines": engines, "files": {},
+        **io_spec(proto), "precisions": precisions, "engines": engines, "tensorrt_check": trt_check, "files": {},
         "build_env": environment_report(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _tensorrt_check(tmp: Path, precisions: dict[str, Any], card: ModelCard, opts: ExportOptions, log) -> dict[str, Any]:
+    """Static TensorRT compatibility of every file (export.trt_compat), and of the engine profile.
+    int8 for the cpu target is not for TensorRT (uint8 activations) and is left out."""
+    from .trt_compat import check_file, profile_problems
+
+    files = [info["file"] for p, info in precisions.items() if not (p == "int8" and info["quantization"]["target"] == "cpu")]
+    files += [info["frame_io"]["file"] for info in precisions.values() if "frame_io" in info]
+    report: dict[str, Any] = {"files": {f: check_file(tmp / f) for f in files}}
+    if opts.engine is not None:
+        p = opts.engine.profile
+        report["profile"] = profile_problems({"min": list(p.min), "opt": list(p.opt), "max": list(p.max)}, card.multiple_of)
+    for release in ("10.x", "8.6"):
+        bad = sorted({q for f in report["files"].values() for q in f[release]["problems"]})
+        log(f"TensorRT {release} (static check): " + ("every file parses and quantizes as TensorRT expects" if not bad
+                                                     else "; ".join(bad[:3])))
+    return report
 
 
 def _macs(model: torch.nn.Module, card: ModelCard) -> dict[str, float]:

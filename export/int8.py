@@ -164,7 +164,9 @@ def _quantize(pre: Path, out: Path, calib: list[np.ndarray], cfg: Int8Config, ex
         str(pre), str(out), _Reader(calib, name), quant_format=QuantFormat.QDQ, op_types_to_quantize=QUANTIZED_OPS,
         per_channel=True, reduce_range=reduced_range(cfg.target), activation_type=QuantType.QInt8 if gpu else QuantType.QUInt8,
         weight_type=QuantType.QInt8, nodes_to_exclude=list(excluded), calibrate_method=method,
-        extra_options={"ActivationSymmetric": gpu, "WeightSymmetric": True}, calibration_cache_path=str(cache),
+        # TensorRT dequantizes int8 only: its QDQ graphs keep biases float (ORT would make int32 bias DQs)
+        extra_options={"ActivationSymmetric": gpu, "WeightSymmetric": True, "QuantizeBias": not gpu},
+        calibration_cache_path=str(cache),
     )
 
 

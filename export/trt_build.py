@@ -1,11 +1,17 @@
 """Precision ONNX -> TensorRT engine (thin: the ONNX already says every precision).
 
-Strongly typed networks only: the flag on TensorRT 10.x, implicit (and the only mode) on
-11.x. No FP16/INT8 builder flags, no legacy calibrators: both are deprecated in 10.x and
-removed in 11.0. An optimization profile bounds the input shape, a timing cache file is
-reused across builds, the workspace is capped, and version-compatible engines are an
-option. This module cannot run on the CPU-only machines vgx is developed on; CI checks it
-with mypy against tensorrt-stubs.
+One builder, three paths, picked from the installed version (`build_plan`):
+- 8.5 / 8.6 (JetPack 5.1, older desktops and containers): weakly typed. An EXPLICIT_BATCH
+  network, and the builder flag that lets TensorRT run the precision the ONNX carries: FP16
+  for the fp16 file, INT8 (+FP16 for what stays float) for the QDQ file, whose Q/DQ nodes
+  already say every scale (no calibrator). 8.5 is the oldest: `execute_async_v3` starts there.
+- 9.x / 10.x: strongly typed (the network flag), no precision flags: the ONNX decides.
+- 11.x: strongly typed is the only mode (no flag).
+Optional DLA (Orin/Xavier: `--dla-core N`) with GPU fallback for layers DLA lacks. An
+optimization profile bounds the input shape, a timing cache file is reused across builds,
+the workspace is capped, and version-compatible engines are an option. This module cannot
+run on the CPU-only machines vgx is developed on; CI checks it with mypy against
+tensorrt-stubs, and tests check which flags each version path sets.
 """
 
 from __future__ import annotations
@@ -32,6 +38,44 @@ class EngineOptions:
     workspace_mb: int = 1024
     version_compatible: bool = False
     timing_cache: Path | None = None
+    dla_core: int | None = None
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What one TensorRT version needs set: names of NetworkDefinitionCreationFlag / BuilderFlag."""
+
+    network_flags: tuple[str, ...]
+    builder_flags: tuple[str, ...]
+    strongly_typed: bool
+
+
+def build_plan(version: str, precision: str, dla_core: int | None = None, version_compatible: bool = False) -> BuildPlan:
+    try:
+        major, minor = (int(v) for v in version.split(".")[:2])
+    except ValueError:
+        raise VgxError(f"cannot read the TensorRT version {version!r}") from None
+    if (major, minor) < (8, 5):
+        raise VgxError(f"TensorRT {version} is older than 8.5, the first with execute_async_v3 (vgx's runner): "
+                       "upgrade TensorRT (JetPack 5.1+)")
+    if precision not in ("fp32", "fp16", "int8"):
+        raise VgxError(f"unknown precision {precision!r}")
+    builder: tuple[str, ...] = ()
+    network: tuple[str, ...]
+    if major == 8:
+        network, strongly = ("EXPLICIT_BATCH",), False
+        builder = {"fp32": (), "fp16": ("FP16",), "int8": ("INT8", "FP16")}[precision]
+    elif major < 11:
+        network, strongly = ("STRONGLY_TYPED",), True
+    else:
+        network, strongly = (), True
+    if dla_core is not None:
+        if precision == "fp32":
+            raise VgxError("DLA runs fp16 and int8 only: build the fp16 or int8 model for --dla-core")
+        builder += ("GPU_FALLBACK",)
+    if version_compatible:
+        builder += ("VERSION_COMPATIBLE",)
+    return BuildPlan(network, builder, strongly)
 
 
 def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: EngineOptions) -> tuple[Path, dict[str, object]]:
@@ -43,11 +87,12 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
     if cc is None:
         raise VgxError("--engine needs a CUDA GPU (cuda-python found none); export ONNX here, build on the GPU machine")
     version = str(trt.__version__)
+    plan = build_plan(version, precision, options.dla_core, options.version_compatible)
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     flags = 0
-    if int(version.split(".")[0]) < 11:  # 11.x: strongly typed is the only mode
-        flags |= 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    for name in plan.network_flags:  # by name: 8.x and 10.x stubs differ in which flags exist
+        flags |= 1 << int(getattr(trt.NetworkDefinitionCreationFlag, name))
     network = builder.create_network(flags)
     parser = trt.OnnxParser(network, logger)
     if not parser.parse_from_file(str(onnx_path)):
@@ -55,8 +100,11 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
         raise VgxError(f"TensorRT {version} cannot parse {onnx_path.name}: {errors[:300]}")
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, options.workspace_mb << 20)
-    if options.version_compatible:
-        config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+    for name in plan.builder_flags:
+        config.set_flag(getattr(trt.BuilderFlag, name))
+    if options.dla_core is not None:
+        config.default_device_type = trt.DeviceType.DLA
+        config.DLA_core = options.dla_core
     profile = builder.create_optimization_profile()
     p = options.profile
     profile.set_shape(network.get_input(0).name, trt.Dims(list(p.min)), trt.Dims(list(p.opt)), trt.Dims(list(p.max)))
@@ -75,7 +123,8 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
         cache_path.write_bytes(bytes(memoryview(config.get_timing_cache().serialize())))
     entry: dict[str, object] = {
         "file": engine_path.name, "precision": precision, "onnx": onnx_path.name, "tensorrt": version,
-        "compute_capability": cc, "version_compatible": options.version_compatible, "strongly_typed": True,
+        "compute_capability": cc, "version_compatible": options.version_compatible, "strongly_typed": plan.strongly_typed,
+        "builder_flags": list(plan.builder_flags), "dla_core": options.dla_core,
         "profile": {"min": list(p.min), "opt": list(p.opt), "max": list(p.max)}, "workspace_mb": options.workspace_mb,
     }
     return engine_path, entry

@@ -9,6 +9,7 @@ import ctypes
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from vgx.errors import VgxError
 
@@ -57,11 +58,11 @@ class PinnedBuffer:
         self.nbytes = nbytes
         self.ptr = int(cuda_call(self.rt.cudaMallocHost(nbytes)))
         raw = (ctypes.c_byte * nbytes).from_address(self.ptr)
-        self.bytes: np.ndarray = np.frombuffer(memoryview(raw), dtype=np.uint8)
+        self.bytes: NDArray[Any] = np.frombuffer(memoryview(raw), dtype=np.uint8)
 
-    def view(self, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.ndarray:
+    def view(self, dtype: np.dtype[Any], shape: tuple[int, ...]) -> NDArray[Any]:
         count = int(np.prod(shape))
-        out: np.ndarray = self.bytes[: count * dtype.itemsize].view(dtype).reshape(shape)
+        out: NDArray[Any] = self.bytes[: count * dtype.itemsize].view(dtype).reshape(shape)
         return out
 
     def free(self) -> None:

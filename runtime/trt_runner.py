@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from vgx.environment import import_tensorrt
 from vgx.errors import VgxError
@@ -94,7 +95,7 @@ class TensorRTRunner:
             self.graphs.clear()  # captured graphs point at the old addresses
         return self.host[name], self.device[name]
 
-    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def infer(self, feed: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
         if self.engine is None or self.context is None or self.stream is None:
             raise VgxError("TensorRTRunner.infer called outside its `with` block")
         engine, context, stream = self.engine, self.context, self.stream

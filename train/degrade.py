@@ -3,8 +3,8 @@
 A camera frame or a network stream is not a clean bicubic downscale: it was blurred by
 optics and motion, resized by the ISP or the encoder with some kernel, carries sensor noise
 (signal-dependent, partly colour) and then codec artefacts (JPEG blocks, H.264/H.265
-smearing). One stage draws, in random order, a blur, a random resize, noise and a
-compression; the second stage (with probability `second_order`) does it again, milder;
+smearing). One stage applies, in the order a camera does, a blur, a random resize, noise
+and a compression (each drawn at random); the second stage (with probability `second_order`) does it again, milder;
 the last step resizes to exactly HR/scale. Everything is numpy + OpenCV (+ PyAV for video
 codecs) on uint8/float RGB, seeded by the numpy Generator it is given, torch-free (the
 evaluation of an exported model uses it too).
@@ -136,9 +136,7 @@ def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator, cfg: DegradeCo
     img = hr.astype(np.float32) / 255.0
     stages = [cfg] + ([milder(cfg)] if rng.random() < cfg.second_order else [])
     for i, stage in enumerate(stages):
-        order = list(stage.stages)
-        rng.shuffle(order)
-        for op in order:
+        for op in stage.stages:  # optics, resize, sensor, codec: Real-ESRGAN's order within a stage
             if op == "blur" and rng.random() < stage.blur_prob:
                 img = random_blur(img, rng, stage)
             elif op == "resize":

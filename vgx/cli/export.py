@@ -33,6 +33,7 @@ def export_(
     workspace: int = typer.Option(1024, help="TensorRT workspace limit in MiB"),
     version_compatible: bool = typer.Option(False, help="version-compatible engines (lean runtime)"),
     timing_cache: Optional[Path] = typer.Option(None, help="TensorRT timing cache file (reused across builds)"),
+    dla_core: Optional[int] = typer.Option(None, help="build for DLA core N (Orin/Xavier), GPU fallback on"),
     out: Optional[Path] = typer.Option(None, help="artifact folder (default exports/NAME)"),
     triton: Optional[Path] = typer.Option(None, help="also write a Triton model repository here (serves the uint8 "
                                           "frames twin of fp16 with --fp16, else fp32)"),
@@ -49,7 +50,7 @@ def export_(
     if triton and triton_device not in ("gpu", "cpu"):
         raise VgxError(f"--triton-device must be gpu or cpu, not {triton_device!r}")
     folder = export_model(model, out, fp16, int8_cfg, engine, {"min": min_shape, "opt": opt_shape, "max": max_shape},
-                          max_batch, workspace, version_compatible, timing_cache)
+                          max_batch, workspace, version_compatible, timing_cache, dla_core)
     if triton:
         from vgx.export.triton_repo import TritonOptions, write_triton_repo
 
@@ -58,7 +59,8 @@ def export_(
 
 
 def export_model(model_name: str, out: Path | None, fp16: bool, int8: Any, engine: bool, shapes: dict[str, str | None],
-                 batch: int, workspace_mb: int, version_compatible: bool, timing_cache: Path | None) -> Path:
+                 batch: int, workspace_mb: int, version_compatible: bool, timing_cache: Path | None,
+                 dla_core: int | None = None) -> Path:
     """Load a zoo model or checkpoint and write its artifact folder (default exports/NAME)."""
     from rich.console import Console
 
@@ -79,14 +81,45 @@ def export_model(model_name: str, out: Path | None, fp16: bool, int8: Any, engin
         defaults = {"min": f"{8 * m}x{8 * m}", "opt": "640x360", "max": "1920x1080"}
         dims = {k: parse_size(shapes.get(k) or defaults[k], m) for k in defaults}
         profile = Profile(*[(1 if k != "max" else batch, 3, dims[k][1], dims[k][0]) for k in ("min", "opt", "max")])
-        engine_opts = EngineOptions(profile, workspace_mb, version_compatible, timing_cache or target.parent / "timing.cache")
+        engine_opts = EngineOptions(profile, workspace_mb, version_compatible, timing_cache or target.parent / "timing.cache",
+                                    dla_core)
     precisions = ["fp32"] + (["fp16"] if fp16 else []) + (["int8"] if int8 else [])
+    if engine_opts is not None and not _can_build_engines():
+        _print_engine_plan(model_name, target, precisions, engine_opts, console)
+        engine_opts = None
     opts = ExportOptions(target, fp16, int8, engine_opts, precisions if engine else [], source=model_name)
     t = time.perf_counter()
     console.print(f"exporting {card.name} -> {target} ({', '.join(precisions)})")
     export_artifact(torch_model, card, opts, log=lambda s: console.print(f"  {s}"))
     console.print(f"[green]done[/] in {time.perf_counter() - t:.1f} s: {target}")
     return target
+
+
+def _can_build_engines() -> bool:
+    from vgx.environment import gpu_compute_capability, tensorrt_version
+
+    return tensorrt_version() is not None and gpu_compute_capability() is not None
+
+
+def _print_engine_plan(model: str, target: Path, precisions: list[str], opts: Any, console: Any) -> None:
+    """No TensorRT or no GPU here: say what --engine would build, and the command for the GPU machine."""
+    from vgx.export.trt_build import build_plan
+
+    p = opts.profile
+    console.print(f"no TensorRT GPU here: exporting ONNX only. On the GPU machine --engine would build, for "
+                  f"profile min {p.min} opt {p.opt} max {p.max}, workspace {opts.workspace_mb} MiB"
+                  + (f", DLA core {opts.dla_core}" if opts.dla_core is not None else "") + ":")
+    for prec in precisions:
+        for release in ("8.6", "10.3", "11.0"):
+            try:
+                plan = build_plan(release, prec, opts.dla_core, opts.version_compatible)
+                how = (f"network {'+'.join(plan.network_flags) or 'default'}, builder flags "
+                       f"{'+'.join(plan.builder_flags) or 'none'}")
+            except VgxError as e:
+                how = str(e)
+            console.print(f"  {prec} on TensorRT {release}: {how}")
+    flags = " ".join(f"--{x}" for x in precisions if x != "fp32").replace("--int8", "--int8 --int8-target gpu")
+    console.print(f"  run there: vgx export {model} {flags} --engine --out {target}".replace("  --", " --"))
 
 
 @app.command()
