@@ -35,6 +35,8 @@ def friendly(fn: F) -> F:
     def wrapper(*args: object, **kwargs: object) -> object:
         try:
             return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort):  # a command's own exit code
+            raise
         except VgxError as e:
             typer.echo(f"vgx: error: {' '.join(str(e).split())}", err=True)  # one line, always
             raise typer.Exit(e.exit_code) from None

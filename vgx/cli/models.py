@@ -1,9 +1,10 @@
-"""`vgx models` and `vgx doctor`: what vgx ships and what this machine has. Torch-free: the
-zoo table is read from the shipped index (vgx.train.zoo_index)."""
+"""`vgx models`, `vgx doctor` and `vgx selftest`: what vgx ships and what this machine has and can
+run. `models` is torch-free: the zoo table is read from the shipped index (vgx.train.zoo_index)."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
 import typer
 
@@ -94,3 +95,38 @@ def doctor() -> None:
         typer.echo(f"{key:24s} {value}")
     check_onnxruntime()
     typer.echo("ok: no conflicting packages")
+
+
+@app.command()
+@friendly
+def selftest(
+    quick: bool = typer.Option(False, "--quick", help="fewer frames and runs (under 3 minutes on a 2-core CPU)"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the report as JSON"),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="zoo names or artifact folders to test instead "
+                                        "(comma list; default espcn-x2,style-udnie-slim)"),
+) -> None:
+    """Export, verify, stream and time a small SR and a slim style model on every backend here."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from vgx.benchmarks.selftest import MODELS, run_selftest, write_json
+
+    names = [m for m in model.split(",") if m] if model else list(MODELS)
+    results = run_selftest(quick, names, log=lambda s: typer.echo(s, err=True))
+    table = Table(title="vgx selftest")
+    for col in ("step", "model", "backend", "precision", "result", "ms", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        color = {"pass": "green", "fail": "red", "skipped": "yellow"}[r.status]
+        table.add_row(r.step, r.model, r.backend, r.precision, f"[{color}]{r.status}",
+                      "" if r.ms is None else f"{r.ms:g}", escape(r.detail))
+    Console().print(table)
+    if json_out:
+        write_json(results, json_out)
+        typer.echo(f"wrote {json_out}", err=True)
+    failed = [r for r in results if r.status == "fail"]
+    if failed:
+        typer.echo(f"vgx: selftest: {len(failed)} check(s) failed: "
+                   + "; ".join(f"{r.step} {r.model} {r.backend} {r.precision}" for r in failed[:5]), err=True)
+        raise typer.Exit(1)
