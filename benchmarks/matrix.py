@@ -26,7 +26,7 @@ from vgx.metrics import agreement
 
 from .timing import measure, summarize
 
-BACKENDS = ("torch", "torch-cl", "ort-cpu", "ort-cuda", "ort-trt", "trt")
+BACKENDS = ("torch", "torch-cl", "torch-cuda", "ort-cpu", "ort-cuda", "ort-trt", "trt")
 NAMED_SIZES = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
 
 
@@ -72,6 +72,16 @@ def _runner(folder: Path, manifest: dict[str, Any], backend: str, precision: str
     """A runner for one case (not entered yet) and the file it runs, or VgxError why not."""
     from vgx.runtime import ort_runner
 
+    if backend == "torch-cuda":  # the GPU baseline: channels_last, cudnn.benchmark, fp16 autocast for fp16
+        import torch
+
+        if not torch.cuda.is_available():
+            raise VgxError("no CUDA device for PyTorch (torch.cuda.is_available() is False)")
+        if precision == "int8":
+            raise VgxError("PyTorch eager has no int8 path here")
+        from vgx.train.torch_runner import TorchRunner
+
+        return TorchRunner(manifest.get("source", manifest["card"]["name"]), True, "cuda", precision == "fp16"), None
     if backend in ("torch", "torch-cl"):
         if precision != "fp32":
             raise VgxError("PyTorch eager baseline runs fp32 only")

@@ -80,6 +80,14 @@ def report() -> dict[str, str]:
     return info
 
 
+# What has run where, said plainly until a GPU run proves more (vgx doctor prints it; README too).
+GPU_PATHS_STATUS = (
+    "GPU paths (TensorRT engine build and runner, cuda-python buffers, ONNX Runtime CUDA/TensorRT providers, "
+    "the PyTorch CUDA baseline): checked statically (mypy against tensorrt-stubs; TensorRT flags per version and "
+    "ONNX compatibility by tests on CPU), never yet run on a real GPU. On one, run scripts/gpu_check.sh and vgx selftest."
+)
+
+
 def cuda_runtime_module() -> Any | None:
     """cuda-python's runtime module (`cuda.bindings.runtime`, or `cuda.cudart` before 12.6); None without it."""
     try:

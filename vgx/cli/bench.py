@@ -14,7 +14,7 @@ from .app import app, friendly
 @friendly
 def bench(
     model: str = typer.Argument(..., help="zoo name(s) (comma list), artifact folder, or `all` (every shipped model)"),
-    backends: str = typer.Option("torch,torch-cl,ort-cpu,ort-cuda,ort-trt,trt", help="comma list"),
+    backends: str = typer.Option("torch,torch-cl,torch-cuda,ort-cpu,ort-cuda,ort-trt,trt", help="comma list"),
     precisions: str = typer.Option("fp32,fp16,int8", help="comma list"),
     sizes: str = typer.Option("360p", help="comma list of 360p, 720p, 1080p or WxH (input size)"),
     runs: Optional[int] = typer.Option(None, help="timed runs (default: from the warm-up time)"),

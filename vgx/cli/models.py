@@ -89,12 +89,13 @@ def models(markdown: bool = typer.Option(False, "--markdown", help="print the RE
 @friendly
 def doctor() -> None:
     """Versions of everything vgx can use, and a check for broken package mixes."""
-    from vgx.environment import check_onnxruntime, report
+    from vgx.environment import GPU_PATHS_STATUS, check_onnxruntime, report
 
     for key, value in report().items():
         typer.echo(f"{key:24s} {value}")
     check_onnxruntime()
     typer.echo("ok: no conflicting packages")
+    typer.echo(GPU_PATHS_STATUS)
 
 
 @app.command()
