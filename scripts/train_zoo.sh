@@ -37,13 +37,21 @@ tune() {  # name steps batch patch lr: fine-tune a per-channel-PReLU run to one 
   RUNS_NAME=$name-fused run_as "$name" "$@" --init "$init"
 }
 
-gen() {  # name steps batch lr: face generators on the ORL split
-  local name=$1 steps=$2 batch=$3 lr=$4 out=$RUNS/$1 resume=()
+face_split() {  # ORL as folders of links: s1..s36 train, s37..s40 held out (reconstruction PSNR, edits)
+  local F=${VGX_DATA:-../shared/data}/faces/orl_att
+  mkdir -p "$RUNS/faces/train" "$RUNS/faces/val"
+  for i in $(seq 1 36); do ln -sfn "$(realpath "$F/s$i")" "$RUNS/faces/train/s$i"; done
+  for i in $(seq 37 40); do ln -sfn "$(realpath "$F/s$i")" "$RUNS/faces/val/s$i"; done
+}
+
+gen() {  # name steps batch lr [vgx train options]: face generators on the ORL split (into $RUNS/${RUNS_NAME:-name})
+  local name=$1 steps=$2 batch=$3 lr=$4 out=$RUNS/${RUNS_NAME:-$1} resume=()
+  shift 4
   [ "$(done_steps "$out")" -ge "$steps" ] && return 0
   [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
   mkdir -p "$out"
   vgx train "$name" --data "$RUNS/faces/train" --val "$RUNS/faces/val" --out "$out" --steps "$steps" \
-    --batch-size "$batch" --lr "$lr" --threads 1 --val-every 250 --ckpt-every 250 "${resume[@]}" >>"$out/console.log" 2>&1
+    --batch-size "$batch" --lr "$lr" --threads 1 --val-every 250 --ckpt-every 250 "${resume[@]}" "$@" >>"$out/console.log" 2>&1
 }
 
 sty() {  # style [--slim]: VGG-19 loss (train/style.py), 256 px crops of BSD200 + T91, resumable slices
@@ -125,11 +133,12 @@ case "${1:-a}" in
     RUNS_NAME=compact-x4-real run_as compact-x4-real 4000 16 24 2e-4 --init train/weights/compact-x4.pt
     ;;
   faces)
-    F=${VGX_DATA:-../shared/data}/faces/orl_att
-    mkdir -p "$RUNS/faces/train" "$RUNS/faces/val"  # s37..s40 held out for reconstruction PSNR
-    for i in $(seq 1 36); do ln -sfn "$(realpath "$F/s$i")" "$RUNS/faces/train/s$i"; done
-    for i in $(seq 37 40); do ln -sfn "$(realpath "$F/s$i")" "$RUNS/faces/val/s$i"; done
+    face_split
     gen dcgan-faces 6000 64 2e-4  # 2500 first (66% faces found), then a second slice
     gen vae-faces 2500 64 1e-3
+    ;;
+  faces-v2)  # the VAE that keeps the person (issue: face editing): 128 latents, KL at 0.05, VGG-19 features
+    face_split
+    RUNS_NAME=vae-faces-v2 gen vae-faces 4000 64 1e-3 --beta 0.05 --perceptual-weight 0.5
     ;;
 esac

@@ -1,6 +1,6 @@
 """Imports follow the pipeline (read from the AST, lazy imports inside functions included):
 
-    vgx core (contracts) <- runtime <- export <- cli
+    vgx core (contracts) <- runtime <- export <- benchmarks <- cli, studies
                          <- train   <-/
 runtime/ knows nothing of train/ or export/ (a Jetson runs it with neither); vgx core knows no
 stage; only the CLI imports everything. The runtime is handed the torch half through
@@ -17,14 +17,17 @@ from tests.conftest import REPO
 
 # folder -> its import name; vgx/cli is its own stage
 STAGES = {"vgx": "vgx", "vgx/cli": "vgx.cli", "runtime": "vgx.runtime", "train": "vgx.train",
-          "export": "vgx.export", "benchmarks": "vgx.benchmarks"}
+          "export": "vgx.export", "benchmarks": "vgx.benchmarks", "benchmarks/studies": "vgx.benchmarks.studies"}
 ALLOWED = {
     "vgx": {"vgx"},
     "vgx.runtime": {"vgx", "vgx.runtime"},
     "vgx.train": {"vgx", "vgx.train", "vgx.runtime"},  # runtime's video writer for latent walks
     "vgx.export": {"vgx", "vgx.export", "vgx.train", "vgx.runtime"},
     "vgx.benchmarks": {"vgx", "vgx.benchmarks", "vgx.runtime", "vgx.export", "vgx.train"},
-    "vgx.cli": {"vgx", "vgx.cli", "vgx.runtime", "vgx.export", "vgx.train", "vgx.benchmarks"},
+    "vgx.cli": {"vgx", "vgx.cli", "vgx.runtime", "vgx.export", "vgx.train", "vgx.benchmarks", "vgx.benchmarks.studies"},
+    # evidence scripts sit on top, like the CLI (they connect the runtime as it does)
+    "vgx.benchmarks.studies": {"vgx", "vgx.cli", "vgx.runtime", "vgx.export", "vgx.train", "vgx.benchmarks",
+                               "vgx.benchmarks.studies"},
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import cv2
@@ -121,3 +122,62 @@ def test_edit_learns_and_applies_a_direction(faces: Path, tmp_path: Path) -> Non
     assert strip.shape[1] > 6 * 128  # input + 5 strengths, 128 px each
     r = run_vgx("edit", vae, "--direction", "glasses", "--directions", store)
     assert r.returncode != 0 and "unknown direction 'glasses'" in r.stderr and "odd" in r.stderr
+
+
+def test_labels_parse_and_split_by_person(tmp_path: Path) -> None:
+    from vgx.errors import VgxError
+    from vgx.train.edit import read_labels, split_people
+
+    csv_path = tmp_path / "labels.csv"
+    csv_path.write_text("image,glasses\norl/s1/1.pgm,0\norl/s1/2.pgm,1\norl/s38/1.pgm,0\norl/s7/3.pgm,1\n")
+    people = read_labels(csv_path)
+    assert people["s1"] == [(tmp_path / "orl/s1/1.pgm", 0), (tmp_path / "orl/s1/2.pgm", 1)]
+    train, held = split_people(people)
+    assert sorted(train) == ["s1", "s7"] and sorted(held) == ["s38"]
+    csv_path.write_text("image,glasses\norl/s1/1.pgm,maybe\n")
+    with pytest.raises(VgxError, match="labels.csv:2"):
+        read_labels(csv_path)
+
+
+def test_the_direction_comes_from_training_people_only(faces: Path, tmp_path: Path) -> None:
+    """Same-person differences of the training people; held-out people are never encoded."""
+    from vgx.train import edit
+
+    files = sorted(faces.glob("*.png"))
+    rows = ["image,glasses"] + [f"s1/{f.name},{i % 2}" for i, f in enumerate(files[:6])]
+    rows += [f"s39/{f.name},1" for f in files[6:9]]
+    for person, part in (("s1", files[:6]), ("s39", files[6:9])):
+        (tmp_path / person).mkdir()
+        for f in part:
+            (tmp_path / person / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    seen: list[Path] = []
+    torch.manual_seed(0)
+    vae = zoo.build(zoo.resolve("vae-faces").card()).eval()
+    real = edit.encode_faces
+
+    def spy(model, paths):
+        seen.extend(paths)
+        return real(model, paths)
+
+    edit.encode_faces = spy
+    try:
+        train, _ = edit.split_people(edit.read_labels(tmp_path / "labels.csv"))
+        d, used = edit.direction_from_labels(vae, train)
+    finally:
+        edit.encode_faces = real
+    assert used == {"people_with_both": 1, "images": 6} and d.shape == (vae.latent_dim,)
+    assert seen and all(p.parent.name == "s1" for p in seen)
+
+
+def test_edit_out_folder_writes_one_png_per_strength(faces: Path, tmp_path: Path) -> None:
+    r = run_vgx("train", "vae", "--data", str(faces), "--steps", "2", "--batch-size", "8", "--threads", "1",
+                "--out", str(tmp_path / "vae"))
+    assert r.returncode == 0, r.stderr
+    vae, store = str(tmp_path / "vae" / "model.pt"), tmp_path / "dirs.json"
+    store.write_text(json.dumps({"glasses": [0.1] * 128}))
+    files = sorted(faces.glob("*.png"))
+    r = run_vgx("edit", vae, "--direction", "glasses", "--input", str(files[0]), "--directions", str(store),
+                "--strengths", "-1,0,1,2", "--out", str(tmp_path / "edits"))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "edits").iterdir()) == ["+1.png", "+2.png", "-1.png", "recon.png"]

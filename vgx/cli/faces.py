@@ -37,22 +37,29 @@ def edit(
     learn: Optional[str] = typer.Option(None, help="learn a direction with this name from --with / --without"),
     with_: Optional[Path] = typer.Option(None, "--with", help="faces that have the attribute"),
     without: Optional[Path] = typer.Option(None, "--without", help="faces that lack it"),
+    labels: Optional[Path] = typer.Option(None, help="learn from a labels CSV (image,label; held-out people s37..s40 "
+                                          "left out)"),
     input: Optional[Path] = typer.Option(None, "--input", "-i", help="a face to edit (default: a sample)"),
     strengths: str = typer.Option("-2,-1,0,1,2", help="comma list of steps along the direction"),
     seed: int = typer.Option(0, help="latent seed when no --input"),
-    out: Path = typer.Option(Path("vgx-out/edit.png"), help="the strip PNG"),
+    out: Path = typer.Option(Path("vgx-out/edit.png"), help="a strip .png, or a folder: recon.png, +1.png, -1.png, ..."),
     directions: Optional[Path] = typer.Option(None, help="directions JSON (default: in the vgx cache)"),
 ) -> None:
     """Face editing with the VAE: learn a direction from two folders, then apply it at chosen strengths."""
     from vgx.train import edit as editing
 
     if learn:
+        if labels is not None:
+            path, used = editing.learn_from_labels(model, learn, labels, directions)
+            typer.echo(f"wrote {path} ({used['people_with_both']} people with and without it, {used['images']} faces)",
+                       err=True)
+            return
         if with_ is None or without is None:
-            raise VgxError("--learn needs --with DIR and --without DIR")
+            raise VgxError("--learn needs --labels CSV, or --with DIR and --without DIR")
         typer.echo(f"wrote {editing.learn(model, learn, with_, without, directions)}", err=True)
         return
     if not direction:
-        raise VgxError("give --direction NAME (or --learn NAME --with DIR --without DIR)")
+        raise VgxError("give --direction NAME (or --learn NAME --labels CSV)")
     try:
         steps = [float(v) for v in strengths.split(",")]
     except ValueError:

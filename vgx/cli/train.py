@@ -40,8 +40,10 @@ def train(
     tv_weight: float = typer.Option(0.0, help="style: total-variation weight"),
     stability_weight: float = typer.Option(1000.0, help="style: motion + noise stability weight (0 turns it off)"),
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
-    lossnet: Optional[Path] = typer.Option(None, help="style: VGG-19 loss network file "
+    lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
+    beta: float = typer.Option(1.0, help="vae: weight of the KL term (smaller keeps more of each face)"),
+    perceptual_weight: float = typer.Option(0.0, help="vae: weight of the VGG-19 feature reconstruction term"),
 ) -> None:
     """Train a zoo model (PyTorch; data-parallel under torchrun). Style: vgx train style --style IMG --data DIR."""
     from vgx.train.loop import TrainConfig
@@ -56,6 +58,8 @@ def train(
         extra = {"style_image": str(style), "style_weight": style_weight, "content_weight": content_weight,
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "style_size": style_size,
                  "lossnet": str(lossnet) if lossnet else None}
+    elif model.lower().startswith("vae"):
+        extra = {"beta": beta, "perceptual_weight": perceptual_weight, "lossnet": str(lossnet) if lossnet else None}
 
     cfg = TrainConfig(
         model=model, data=[str(d) for d in data], scale=scale, out=str(out), val=str(val) if val else None, steps=steps,
