@@ -43,9 +43,9 @@ def codec_round_trip(img: np.ndarray, codec: str, crf: int, preset: str, rng: np
         with av.open(buf, "w", format="matroska") as container:
             stream = container.add_stream(codec, rate=25)
             stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
-            opts = {"crf": str(crf), "preset": preset}
+            opts = {"crf": str(crf), "preset": preset, "threads": "1"}  # one thread: the same bits every run
             if codec == "libx265":
-                opts["x265-params"] = "log-level=none"
+                opts["x265-params"] = "log-level=none:pools=1:frame-threads=1"
             stream.options = opts
             for frame in clip:
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))

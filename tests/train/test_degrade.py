@@ -61,6 +61,7 @@ def test_video_codec_round_trip_keeps_the_frame_and_loses_more_at_higher_crf(cod
     bad = codec_round_trip(img, codec, 40, "veryfast", np.random.default_rng(0))
     assert good.shape == img.shape == bad.shape and good.dtype == np.uint8
     assert psnr(good, img) > 30 and psnr(good, img) > psnr(bad, img) + 3
+    assert np.array_equal(bad, codec_round_trip(img, codec, 40, "veryfast", np.random.default_rng(0)))  # same seed, same bits
 
 
 def test_blur_kernels_are_normalised_and_shaped() -> None:
