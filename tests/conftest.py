@@ -74,3 +74,16 @@ def write_video(path: Path, frames: int = 12, size: tuple[int, int] = (96, 64), 
         writer.write(np.ascontiguousarray(img[100 : 100 + h, 50 + 4 * i : 50 + 4 * i + w]))
     writer.close()
     return path
+
+
+def read_frames(path: Path) -> list[np.ndarray]:
+    """Every frame OpenCV decodes from a video file (BGR)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            return frames
+        frames.append(f)

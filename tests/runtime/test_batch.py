@@ -10,20 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import run_vgx, write_video
+from tests.conftest import read_frames, run_vgx, write_video
 from vgx.images import demo_images, save_rgb
 
 pytest.importorskip("ray", reason="vgx[batch] (ray) is not installed")
-
-
-def decoded(path: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    out = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            return out
-        out.append(f)
 
 
 def test_batch_on_local_ray_equals_stream_records_failures_and_resumes(espcn_artifact: Path, tmp_path: Path) -> None:
@@ -51,7 +41,7 @@ def test_batch_on_local_ray_equals_stream_records_failures_and_resumes(espcn_art
         r = run_vgx("stream", "-i", str(src / name), "-m", str(espcn_artifact), "-o", str(target))
         assert r.returncode == 0, r.stderr
         if kind == "video":
-            a, b = decoded(out / name), decoded(target)
+            a, b = read_frames(out / name), read_frames(target)
             assert len(a) == len(b) == 10 and all(np.array_equal(x, y) for x, y in zip(a, b))
         else:
             assert np.array_equal(cv2.imread(str(out / "coffee.png")), cv2.imread(str(ref / "coffee.png")))

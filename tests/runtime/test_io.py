@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import write_video
+from tests.conftest import read_frames, write_video
 from vgx.errors import VgxError
 from vgx.images import save_rgb
 from vgx.runtime.frames import Frame
@@ -21,19 +21,9 @@ from vgx.runtime.sources import open_source
 from vgx.runtime.video_writer import VideoWriter
 
 
-def _read_all(path: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            return frames
-        frames.append(f)
-
-
 def test_h264_file_round_trip(tmp_path: Path) -> None:
     path = write_video(tmp_path / "clip.mp4", frames=15, size=(96, 64))
-    frames = _read_all(path)
+    frames = read_frames(path)
     assert len(frames) == 15 and frames[0].shape == (64, 96, 3)
     import av
 
@@ -65,7 +55,7 @@ def test_audio_track_is_kept(tmp_path: Path, shared_data: Path) -> None:
     writer.close()
     with av.open(str(out)) as c:
         assert [s.type for s in c.streams] == ["video", "audio"]
-    assert len(_read_all(out)) == 10
+    assert len(read_frames(out)) == 10
 
 
 @pytest.mark.parametrize("case", ["zero", "text", "truncated"])
