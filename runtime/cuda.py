@@ -95,3 +95,22 @@ class Stream:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             cuda_call(self.rt.cudaStreamDestroy(self.handle))
+
+
+class Event:
+    """A CUDA event with timing: record on a stream, then read the ms between two of them."""
+
+    def __init__(self) -> None:
+        self.rt = cudart()
+        self.handle = cuda_call(self.rt.cudaEventCreate())
+
+    def record(self, stream: Stream) -> None:
+        cuda_call(self.rt.cudaEventRecord(self.handle, stream.handle))
+
+    def ms_since(self, start: Event) -> float:
+        return float(cuda_call(self.rt.cudaEventElapsedTime(start.handle, self.handle)))
+
+    def __del__(self) -> None:
+        if getattr(self, "handle", None) is not None:
+            self.rt.cudaEventDestroy(self.handle)
+            self.handle = None

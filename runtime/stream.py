@@ -104,9 +104,12 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
             s.close()
         raise
     summary = stats.to_dict()
+    gaps = getattr(enh.runner, "gaps", None)  # a remote backend's outages (triton://), counted as for network sources
+    if gaps is not None:
+        summary["backend_gaps"] = gaps
     if req.stats_json:
-        stats.write_json(req.stats_json, {"model": enh.card.name, "backend": enh.choice.backend,
-                                          "precision": enh.choice.precision, "policy": policy})
+        extra = {"model": enh.card.name, "backend": enh.choice.backend, "precision": enh.choice.precision, "policy": policy}
+        stats.write_json(req.stats_json, {**extra, **({"backend_gaps": gaps} if gaps is not None else {})})
     return summary
 
 

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from vgx.environment import import_tensorrt
 from vgx.errors import VgxError
 
-from .cuda import DeviceBuffer, PinnedBuffer, Stream, cuda_call, cudart
+from .cuda import DeviceBuffer, Event, PinnedBuffer, Stream, cuda_call, cudart
 
 if TYPE_CHECKING:
     import tensorrt as trt
@@ -47,6 +47,8 @@ class TensorRTRunner:
         self.host: dict[str, PinnedBuffer] = {}
         self.device: dict[str, DeviceBuffer] = {}
         self.graphs: dict[tuple[tuple[int, ...], ...], Any] = {}
+        self.events: list[Event] = []
+        self.last_timings: dict[str, float] | None = None  # H2D, compute, D2H of the last call (ms, CUDA events)
 
     def __enter__(self) -> TensorRTRunner:
         import_tensorrt()  # a clear error where only the stubs (or nothing) are installed
@@ -60,6 +62,7 @@ class TensorRTRunner:
         self.engine = engine
         self.context = engine.create_execution_context()
         self.stream = Stream()
+        self.events = [Event() for _ in range(4)]  # before H2D, after H2D, after compute, after D2H
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -99,6 +102,7 @@ class TensorRTRunner:
         if self.engine is None or self.context is None or self.stream is None:
             raise VgxError("TensorRTRunner.infer called outside its `with` block")
         engine, context, stream = self.engine, self.context, self.stream
+        self.events[0].record(stream)
         for name in self.input_names:
             x = np.ascontiguousarray(feed[name], dtype=_np_dtype(engine.get_tensor_dtype(name)))
             if not context.set_input_shape(name, x.shape):
@@ -117,10 +121,16 @@ class TensorRTRunner:
             host, dev = self._buffers(name, nbytes)
             context.set_tensor_address(name, dev.ptr)
             outputs[name] = (dtype, shape, host, dev)
+        self.events[1].record(stream)
         self._enqueue(tuple(tuple(feed[n].shape) for n in self.input_names))
+        self.events[2].record(stream)
         for _dtype, shape, host, dev in outputs.values():
             stream.d2h(host, dev, int(np.prod(shape)) * _dtype.itemsize)
+        self.events[3].record(stream)
         stream.synchronize()
+        e = self.events
+        self.last_timings = {"h2d": round(e[1].ms_since(e[0]), 3), "compute": round(e[2].ms_since(e[1]), 3),
+                             "d2h": round(e[3].ms_since(e[2]), 3)}
         return {name: host.view(dtype, shape).copy() for name, (dtype, shape, host, _) in outputs.items()}
 
     def _enqueue(self, key: tuple[tuple[int, ...], ...]) -> None:

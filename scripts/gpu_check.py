@@ -20,24 +20,22 @@ import numpy as np
 
 
 def buffers() -> dict[str, object]:
-    from vgx.runtime.cuda import DeviceBuffer, PinnedBuffer, Stream, cuda_call, cudart
+    from vgx.runtime.cuda import DeviceBuffer, Event, PinnedBuffer, Stream
 
-    rt = cudart()
     stream = Stream()
     out: dict[str, object] = {}
     for nbytes in (1 << 10, 1 << 20, 16 << 20, 64 << 20):
         src, back, dev = PinnedBuffer(nbytes), PinnedBuffer(nbytes), DeviceBuffer(nbytes)
         data = np.random.default_rng(nbytes).integers(0, 256, nbytes, dtype=np.uint8)
         src.bytes[:] = data
-        start, mid, end = (cuda_call(rt.cudaEventCreate()) for _ in range(3))
-        cuda_call(rt.cudaEventRecord(start, stream.handle))
+        start, mid, end = Event(), Event(), Event()  # the events the TensorRT runner times with
+        start.record(stream)
         stream.h2d(dev, src, nbytes)
-        cuda_call(rt.cudaEventRecord(mid, stream.handle))
+        mid.record(stream)
         stream.d2h(back, dev, nbytes)
-        cuda_call(rt.cudaEventRecord(end, stream.handle))
+        end.record(stream)
         stream.synchronize()
-        h2d = float(cuda_call(rt.cudaEventElapsedTime(start, mid)))
-        d2h = float(cuda_call(rt.cudaEventElapsedTime(mid, end)))
+        h2d, d2h = mid.ms_since(start), end.ms_since(mid)
         out[f"{nbytes}B"] = {"exact": bool(np.array_equal(back.bytes, data)), "h2d_ms": round(h2d, 4),
                              "d2h_ms": round(d2h, 4), "h2d_GBps": round(nbytes / max(h2d, 1e-6) / 1e6, 2),
                              "d2h_GBps": round(nbytes / max(d2h, 1e-6) / 1e6, 2)}
