@@ -138,6 +138,11 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
             path, entry = build_engine(tmp / precisions[precision]["file"], tmp, precision, opts.engine)
             engines[path.name] = entry
             log(f"engine {path.name}")
+            twin = precisions[precision].get("frame_io")
+            if twin:  # the uint8 twin too: what a Triton tensorrt_plan model serves (export.triton_repo)
+                path, entry = build_engine(tmp / twin["file"], tmp, precision, opts.engine, frames=True)
+                engines[path.name] = entry
+                log(f"engine {path.name}")
 
     return {
         "card": card.to_dict(), "source": opts.source or card.name, "opset": OPSET,

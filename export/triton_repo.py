@@ -1,14 +1,17 @@
 """An artifact folder -> a Triton Inference Server model repository (`vgx export M --triton REPO`).
 
-    REPO/NAME/config.pbtxt        platform onnxruntime_onnx with the TensorRT execution accelerator
-                                  at the served precision (GPU instances), dynamic batching,
-                                  instance_group, H and W dims -1
+    REPO/NAME/config.pbtxt        platform tensorrt_plan where the artifact has engines of the
+                                  frames twin (one plan per GPU compute capability,
+                                  cc_model_filenames), else onnxruntime_onnx with the TensorRT
+                                  execution accelerator at the served precision (GPU instances);
+                                  dynamic batching, instance_group, H and W dims -1
     REPO/NAME/1/model.onnx        the uint8 frame-I/O twin: clients send BGR bytes (N x H x W x 3)
     REPO/NAME/vgx_manifest.json   the artifact's manifest (model card, sha256 of every file)
 
-The served graph has a second output, `vgx_id`: the sha256 of the artifact file it was made
-from, as 32 bytes per frame, so a client (vgx's triton:// backend) proves on its first request
-that the server runs the model its own manifest names. The config is checked against Triton's
+The served ONNX graph has a second output, `vgx_id`: the sha256 of the artifact file it was
+made from, as 32 bytes per frame, so a client (vgx's triton:// backend) proves on its first
+request that the server runs the model its own manifest names. A plan cannot carry it, so
+plans are named by the config's `vgx_sha256` parameter, which the client reads instead. The config is checked against Triton's
 own schema (the ModelConfig protobuf that ships in tritonclient) before it is written.
 """
 
@@ -58,13 +61,14 @@ def with_id_output(model: onnx.ModelProto, digest: bytes) -> onnx.ModelProto:
     return model
 
 
-def config_text(name: str, card: ModelCard, opts: TritonOptions, platform: str = "onnxruntime_onnx") -> str:
+def config_text(name: str, card: ModelCard, opts: TritonOptions, platform: str = "onnxruntime_onnx",
+                plans: dict[str, str] | None = None, sha256: str = "") -> str:
     """config.pbtxt for the served frames model."""
     kind = "KIND_GPU" if opts.device == "gpu" else "KIND_CPU"
     lines = [f'name: "{name}"', f'platform: "{platform}"', f"max_batch_size: {opts.max_batch}",
              f'input [ {{ name: "{FRAMES_IN}" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] }} ]',
-             f'output [ {{ name: "{FRAMES_OUT}" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] }},',
-             f'         {{ name: "{ID_OUTPUT}" data_type: TYPE_UINT8 dims: [ 32 ] }} ]',
+             f'output [ {{ name: "{FRAMES_OUT}" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] }}'
+             + ("" if plans else f',\n         {{ name: "{ID_OUTPUT}" data_type: TYPE_UINT8 dims: [ 32 ] }}') + " ]",
              f"dynamic_batching {{ max_queue_delay_microseconds: {opts.queue_delay_us} }}",
              f"instance_group [ {{ count: {opts.instances} kind: {kind} }} ]"]
     if platform == "onnxruntime_onnx" and opts.device == "gpu":
@@ -72,7 +76,10 @@ def config_text(name: str, card: ModelCard, opts: TritonOptions, platform: str =
         lines.append("optimization { execution_accelerators { gpu_execution_accelerator : [ { name : \"tensorrt\" "
                      f'parameters {{ key: "precision_mode" value: "{mode}" }} '
                      'parameters { key: "max_workspace_size_bytes" value: "1073741824" } } ] } }')
+    lines += [f'cc_model_filenames {{ key: "{cc}" value: "{f}" }}' for cc, f in (plans or {}).items()]
     lines.append(f'parameters {{ key: "vgx_card" value: {{ string_value: {json.dumps(json.dumps(card.to_dict()))} }} }}')
+    if sha256:
+        lines.append(f'parameters {{ key: "vgx_sha256" value: {{ string_value: "{sha256}" }} }}')
     return "\n".join(lines) + "\n"
 
 
@@ -107,14 +114,21 @@ def write_triton_repo(folder: Path, opts: TritonOptions, log=print) -> Path:
                        "have none): serve fp32 or fp16, or re-export int8 with --int8-target gpu")
     source = mf.verified_path(folder, manifest, twin["file"])
     digest = bytes.fromhex(manifest["files"][twin["file"]]["sha256"])
-    platform = "onnxruntime_onnx"  # vgx's engines take float NCHW; the served model takes bytes
-    text = config_text(card.name, card, opts, platform)
+    sha = manifest["files"][twin["file"]]["sha256"]
+    plans = {e["compute_capability"]: name for name, e in manifest.get("engines", {}).items()
+             if e.get("frame_io") and e["precision"] == opts.precision} if opts.device == "gpu" else {}
+    platform = "tensorrt_plan" if plans else "onnxruntime_onnx"
+    text = config_text(card.name, card, opts, platform, plans, sha)
     validate_config(text)
     model_dir = opts.repo / card.name
     version = model_dir / "1"
     version.mkdir(parents=True, exist_ok=True)
-    with atomic_path(version / "model.onnx") as tmp:
-        onnx.save(with_id_output(onnx.load(str(source)), digest), str(tmp))
+    for name in plans.values():
+        with atomic_path(version / name) as tmp:
+            tmp.write_bytes(mf.verified_path(folder, manifest, name).read_bytes())
+    if not plans:
+        with atomic_path(version / "model.onnx") as tmp:
+            onnx.save(with_id_output(onnx.load(str(source)), digest), str(tmp))
     with atomic_path(model_dir / "vgx_manifest.json") as tmp:
         tmp.write_text(json.dumps(manifest, indent=1))
     with atomic_path(model_dir / "config.pbtxt") as tmp:

@@ -78,8 +78,10 @@ def build_plan(version: str, precision: str, dla_core: int | None = None, versio
     return BuildPlan(network, builder, strongly)
 
 
-def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: EngineOptions) -> tuple[Path, dict[str, object]]:
-    """Build and write the engine; return its path and its manifest entry."""
+def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: EngineOptions,
+                 frames: bool = False) -> tuple[Path, dict[str, object]]:
+    """Build and write the engine; return its path and its manifest entry. `frames`: the uint8
+    frame-I/O twin, whose input is N x H x W x 3 (the profile's N, C, H, W are laid out so)."""
     import tensorrt as trt  # typed by tensorrt-stubs
 
     import_tensorrt()  # a clear error where only the stubs (or nothing) are installed
@@ -107,7 +109,10 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
         config.DLA_core = options.dla_core
     profile = builder.create_optimization_profile()
     p = options.profile
-    profile.set_shape(network.get_input(0).name, trt.Dims(list(p.min)), trt.Dims(list(p.opt)), trt.Dims(list(p.max)))
+    dims = [list(s) for s in (p.min, p.opt, p.max)]
+    if frames:
+        dims = [[n, h, w, c] for n, c, h, w in dims]
+    profile.set_shape(network.get_input(0).name, trt.Dims(dims[0]), trt.Dims(dims[1]), trt.Dims(dims[2]))
     config.add_optimization_profile(profile)
     cache_path = options.timing_cache
     cache_bytes = cache_path.read_bytes() if cache_path is not None and cache_path.is_file() else b""
@@ -116,7 +121,7 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
     if serialized is None:
         raise VgxError(f"TensorRT {version} failed to build {onnx_path.name} (see the messages above)")
     tag = engine_tag(precision, version, cc)
-    engine_path = out_dir / f"model.{tag}.engine"
+    engine_path = out_dir / f"model.{tag}{'.frames' if frames else ''}.engine"
     engine_path.write_bytes(bytes(memoryview(serialized)))
     if cache_path is not None:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +129,7 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
     entry: dict[str, object] = {
         "file": engine_path.name, "precision": precision, "onnx": onnx_path.name, "tensorrt": version,
         "compute_capability": cc, "version_compatible": options.version_compatible, "strongly_typed": plan.strongly_typed,
-        "builder_flags": list(plan.builder_flags), "dla_core": options.dla_core,
+        "builder_flags": list(plan.builder_flags), "dla_core": options.dla_core, "frame_io": frames,
         "profile": {"min": list(p.min), "opt": list(p.opt), "max": list(p.max)}, "workspace_mb": options.workspace_mb,
     }
     return engine_path, entry

@@ -30,7 +30,8 @@ def pick_engine(folder: Path, manifest: dict[str, Any], precision: str) -> Path:
     trt_version, cc = tensorrt_version(), gpu_compute_capability()
     if trt_version is None or cc is None:
         raise VgxError("the TensorRT backend needs tensorrt, cuda-python and an NVIDIA GPU: pip install 'vgx[trt]'")
-    candidates = [e for e in manifest.get("engines", {}).values() if e["precision"] == precision]
+    candidates = [e for e in manifest.get("engines", {}).values()
+                  if e["precision"] == precision and not e.get("frame_io")]  # frames engines serve Triton
     reasons = []
     for entry in candidates:
         why = compatible(entry, trt_version, cc)

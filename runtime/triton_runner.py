@@ -10,7 +10,8 @@ One request is in flight per runner (the stream's inference thread waits for it)
 slow server slows the stream instead of growing memory; a live stream's sources then drop
 stale frames as usual. When the server goes away, requests are retried with back-off
 (0.25 s doubling to 4 s, for up to `?retry=S`, default 30 s) and each outage is counted
-in `gaps`. The first reply's `vgx_id` must equal the sha256 that the local manifest
+in `gaps`. The first reply's `vgx_id` (or, for a TensorRT plan, which cannot carry that
+output, the config's `vgx_sha256` parameter) must equal the sha256 that the local manifest
 records for that twin, or the runner refuses the server in one line.
 """
 
@@ -56,6 +57,7 @@ class TritonRunner:
         self.client: Any = None
         self.api: Any = None
         self.checked = False
+        self.id_output = True  # False for plans: identity comes from the config instead
         self.gaps = 0
         self._shm: dict[str, Any] = {}
 
@@ -80,7 +82,26 @@ class TritonRunner:
         if not self._ready():
             raise VgxError(f"no Triton server with model {self.model!r} ready at {o['host']}:{o['port']} "
                            "(start one with `vgx serve MODEL` or tritonserver --model-repository REPO)")
+        self._check_config()
         return self
+
+    def _check_config(self) -> None:
+        """A served model without the vgx_id output (a TensorRT plan) names itself in its config."""
+        try:
+            cfg = self.client.get_model_config(self.model, as_json=True) if not self.opts["http"] \
+                else self.client.get_model_config(self.model)
+        except Exception:  # noqa: BLE001 - PyTriton and Triton both answer; an old server may not: the reply check stays
+            return
+        sha = config_identity(cfg.get("config", cfg))
+        if sha is not None:
+            self.id_output = False
+            self._refuse_unless(sha)
+
+    def _refuse_unless(self, got: str) -> None:
+        if got != self.expected:
+            raise VgxError(f"the Triton server's {self.model!r} is not this artifact (sha256 {got[:12] or 'unknown'}, "
+                           f"the local manifest says {self.expected[:12]}): export and serve the same model")
+        self.checked = True
 
     def _ready(self) -> bool:
         try:
@@ -123,17 +144,13 @@ class TritonRunner:
                 wait = min(4.0, wait * 2)
                 self._reset_shm()
         if not self.checked:
-            got = bytes(out[ID_OUTPUT][0]).hex()
-            if got != self.expected:
-                raise VgxError(f"the Triton server's {self.model!r} is not this artifact (sha256 {got[:12]}, the local "
-                               f"manifest says {self.expected[:12]}): export and serve the same model")
-            self.checked = True
+            self._refuse_unless(bytes(out[ID_OUTPUT][0]).hex())
         return {FRAMES_OUT: out[FRAMES_OUT]}
 
     def _request(self, frames: np.ndarray) -> dict[str, np.ndarray]:
         api = self.api
         inp = api.InferInput(FRAMES_IN, list(frames.shape), "UINT8")
-        outs = [api.InferRequestedOutput(FRAMES_OUT), api.InferRequestedOutput(ID_OUTPUT)]
+        outs = [api.InferRequestedOutput(FRAMES_OUT)] + ([api.InferRequestedOutput(ID_OUTPUT)] if self.id_output else [])
         if self.opts["shm"]:
             return self._request_shm(frames, inp, outs)
         inp.set_data_from_numpy(frames)
@@ -141,7 +158,7 @@ class TritonRunner:
             res = self.client.infer(self.model, [inp], outputs=outs, timeout=int(self.opts["timeout"] * 1e6))
         else:
             res = self.client.infer(self.model, [inp], outputs=outs, client_timeout=self.opts["timeout"])
-        return {FRAMES_OUT: res.as_numpy(FRAMES_OUT), ID_OUTPUT: res.as_numpy(ID_OUTPUT)}
+        return {FRAMES_OUT: res.as_numpy(FRAMES_OUT), ID_OUTPUT: res.as_numpy(ID_OUTPUT) if self.id_output else None}
 
     # -- system shared memory -----------------------------------------------------------------
     def _region(self, role: str, size: int) -> Any:
@@ -186,7 +203,16 @@ class TritonRunner:
         outs[0].set_shared_memory(rout["name"], int(np.prod(out_shape)))
         res = self.client.infer(self.model, [inp], outputs=outs, client_timeout=self.opts["timeout"])
         got = shm.get_contents_as_numpy(rout["handle"], np.uint8, out_shape).copy()
-        return {FRAMES_OUT: got, ID_OUTPUT: res.as_numpy(ID_OUTPUT)}
+        return {FRAMES_OUT: got, ID_OUTPUT: res.as_numpy(ID_OUTPUT) if self.id_output else None}
+
+
+def config_identity(cfg: dict[str, Any]) -> str | None:
+    """None when the served model returns `vgx_id` (each reply proves it), else the sha256 its
+    config names (a TensorRT plan), '' when it names none. `cfg`: Triton's model config as JSON."""
+    outputs = cfg.get("output", [])
+    if not outputs or any(o.get("name") == ID_OUTPUT for o in outputs):
+        return None
+    return str(cfg.get("parameters", {}).get("vgx_sha256", {}).get("string_value", ""))
 
 
 def _unavailable(e: Exception, served_before: bool) -> bool:

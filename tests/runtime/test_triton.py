@@ -208,3 +208,36 @@ def test_export_writes_a_repository_triton_parses(tmp_path: Path) -> None:
     r = run_vgx("export", "espcn-x2", "--out", str(tmp_path / "b"), "--triton", str(tmp_path / "repo"),
                 "--triton-device", "tpu")
     assert r.returncode == 2 and "--triton-device" in r.stderr
+
+
+def test_a_frames_engine_is_served_as_a_tensorrt_plan_named_by_its_config(espcn_artifact: Path, tmp_path: Path) -> None:
+    """Where export built engines of the frames twin (on a GPU), the repository serves them as
+    tensorrt_plan per compute capability, and the client reads the plan's identity from the config."""
+    import hashlib
+
+    from google.protobuf import json_format, text_format
+    from tritonclient.grpc import model_config_pb2
+
+    from vgx.export.triton_repo import TritonOptions, write_triton_repo
+    from vgx.runtime.triton_runner import config_identity
+
+    art = tmp_path / "art"
+    shutil.copytree(espcn_artifact, art)
+    manifest = json.loads((art / "manifest.json").read_text())
+    plan = b"a serialized engine, as TensorRT would write it"
+    name = "model.fp32.trt10.3.sm87.frames.engine"
+    (art / name).write_bytes(plan)
+    manifest["files"][name] = {"sha256": hashlib.sha256(plan).hexdigest(), "bytes": len(plan)}
+    manifest["engines"][name] = {"file": name, "precision": "fp32", "compute_capability": "8.7", "frame_io": True,
+                                 "tensorrt": "10.3.0"}
+    (art / "manifest.json").write_text(json.dumps(manifest))
+    model = write_triton_repo(art, TritonOptions(tmp_path / "repo"), log=lambda s: None)
+    config = text_format.Parse((model / "config.pbtxt").read_text(), model_config_pb2.ModelConfig())
+    assert config.platform == "tensorrt_plan" and dict(config.cc_model_filenames) == {"8.7": name}
+    assert (model / "1" / name).read_bytes() == plan and not (model / "1" / "model.onnx").exists()
+    twin_sha = manifest["files"][manifest["precisions"]["fp32"]["frame_io"]["file"]]["sha256"]
+    as_json = json_format.MessageToDict(config, preserving_proto_field_name=True)
+    assert config_identity(as_json) == twin_sha  # what the client compares with its manifest
+    onnx_repo = write_triton_repo(espcn_artifact, TritonOptions(tmp_path / "repo2"), log=lambda s: None)
+    onnx_config = text_format.Parse((onnx_repo / "config.pbtxt").read_text(), model_config_pb2.ModelConfig())
+    assert config_identity(json_format.MessageToDict(onnx_config, preserving_proto_field_name=True)) is None
