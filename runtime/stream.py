@@ -20,7 +20,11 @@ from .sources import open_source
 from .switcher import ModelSwitcher
 
 SR_SCALES = (2, 3, 4)
-DEFAULT_MODELS = {"sr": "espcn-x{scale}", "style": "style-{style}", "generate": "dcgan-faces"}
+DEFAULT_MODELS = {"sr": "espcn-x{scale}", "style": "style-{style}", "generate": "dcgan-faces",
+                  "restore": "compact-x1-real"}  # restore: denoise / deblock / deblur at the input size
+# live sources (cameras, network streams) carry noise and codec artefacts: where a model trained
+# for them ships, `vgx stream` picks it by default (the CLI checks what ships; the runtime cannot)
+LIVE_SR_MODELS = {2: "espcn-x2-real", 4: "compact-x4-real"}
 DEFAULT_OUTPUT = "vgx-out/stream.mp4"
 
 
@@ -56,6 +60,8 @@ def model_for(req: StreamRequest) -> str:
     if req.task == "style":
         suffix = "-slim" if req.slim else ""
         return ",".join(DEFAULT_MODELS["style"].format(style=s.strip()) + suffix for s in req.style.split(","))
+    if req.task == "restore":
+        return DEFAULT_MODELS["restore"]
     if req.task == "sr" and req.scale not in SR_SCALES:
         raise VgxError(f"--scale must be one of {', '.join(map(str, SR_SCALES))} (the zoo's SR scales), not {req.scale}")
     return DEFAULT_MODELS[req.task].format(scale=req.scale)

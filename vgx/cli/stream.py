@@ -18,7 +18,7 @@ def stream(
     input: Optional[str] = typer.Option(None, "--input", "-i", help="URI: demo:// (default), file, folder, glob, "
                                         "camera://N, csi://N, gst://PIPELINE, rtsp://, http://"),
     camera: Optional[int] = typer.Option(None, help="shorthand for --input camera://N"),
-    task: str = typer.Option("sr", help="sr | style | generate"),
+    task: str = typer.Option("sr", help="sr | restore | style | generate"),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="zoo name or artifact folder; a comma list "
                                         "switches with the display's m key"),
     scale: int = typer.Option(2, help="SR scale when --model is not given"),
@@ -46,6 +46,9 @@ def stream(
 
     if camera is not None and input is not None:
         raise VgxError("give --camera or --input, not both")
+    source = f"camera://{camera}" if camera is not None else (input or "demo://")
+    if model is None and task == "sr":
+        model = _live_default(source, scale, lambda s: typer.echo(s, err=True))
     req = StreamRequest(
         input=f"camera://{camera}" if camera is not None else (input or "demo://"), task=task, model=model, scale=scale,
         style=style, slim=slim,
@@ -56,3 +59,19 @@ def stream(
     summary = run_stream(req, log=lambda s: typer.echo(s, err=True))
     typer.echo(f"{summary['frames_out']} frames, {summary['fps']:.1f} fps (model {summary['model_fps']:.1f} fps), "
                f"e2e p50 {summary['e2e_latency_ms']['p50']:.0f} ms, dropped {summary['dropped']}", err=True)
+
+
+def _live_default(source: str, scale: int, log) -> str | None:
+    """A live source gets the -real model of its scale when one ships (else the runtime's default)."""
+    from vgx.runtime.stream import LIVE_SR_MODELS
+    from vgx.runtime.uri import parse
+
+    if parse(source).scheme not in ("camera", "csi", "gst", "rtsp", "rtsps", "http", "https") or scale not in LIVE_SR_MODELS:
+        return None
+    from vgx.train.zoo_index import read_index
+
+    name = LIVE_SR_MODELS[scale]
+    if any(r["name"] == name and r["shipped"] for r in read_index()):
+        log(f"live source: using {name} (trained for camera noise and stream compression); --model picks another")
+        return name
+    return None
