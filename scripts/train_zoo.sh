@@ -137,8 +137,9 @@ case "${1:-a}" in
     gen dcgan-faces 6000 64 2e-4  # 2500 first (66% faces found), then a second slice
     gen vae-faces 2500 64 1e-3
     ;;
-  faces-v2)  # the VAE that keeps the person (issue: face editing): 128 latents, KL at 0.05, VGG-19 features
+  faces-v2)  # the VAE that keeps the person (issue: face editing): 128 latents, KL weight 0.05 (the VGG-19
+    # feature term, --perceptual-weight, cost 3.5 s a step on one busy core: left out of this run)
     face_split
-    RUNS_NAME=vae-faces-v2 gen vae-faces 4000 64 1e-3 --beta 0.05 --perceptual-weight 0.5
+    RUNS_NAME=vae-faces-v2 gen vae-faces 4000 64 1e-3 --beta 0.05
     ;;
 esac

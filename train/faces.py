@@ -112,9 +112,9 @@ class VAERecipe(Recipe):
         beta = self.beta * min(1.0, (self.steps + 1) / max(1, self.kl_warmup))
         loss = rec + beta * kl
         parts = {}
-        if self.lossnet is not None:  # feature MSE, summed per image like the pixel term
+        if self.lossnet is not None:  # relative feature error per layer (scale-free), x100 to sit beside the pixel sum
             fr, fx = self.lossnet(recon), self.lossnet(x.detach())
-            perc = sum(F.mse_loss(fr[k], fx[k], reduction="sum") / fx[k][0].numel() for k in fx) * x[0].numel() / x.shape[0]
+            perc = 100.0 * sum(F.mse_loss(fr[k], fx[k]) / fx[k].square().mean().clamp_min(1e-8) for k in fx)
             loss = loss + self.perceptual_weight * perc
             parts["perceptual"] = perc.detach()
         self.opt.zero_grad(set_to_none=True)
