@@ -159,7 +159,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
         step = int(state["step"])
         log(f"resumed {card.name} at step {step} from {cfg.resume}")
     validator = _make_validator(entry, card, cfg, recipe) if dist.main else None
-    card.trained_on = ", ".join(Path(d).name for d in cfg.data)
+    card.trained_on = ", ".join(Path(d).name for d in cfg.data) + getattr(recipe, "provenance", "")
 
     def save_last() -> Path:
         card.train_steps = step

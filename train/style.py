@@ -10,6 +10,8 @@ ratio 0.86-1.00 on held-out photos, benchmarks/studies/style_quality.py).
 - relative (scale-free) errors, so one style weight fits every painting;
 - stability: f(move(x) + noise) must equal move(f(x)) (vgx.train.style_losses), at a weight
   chosen on the texture/flicker trade-off curve (README, style section).
+A slim net can instead be distilled from a trained full one (`teacher`): pixel MSE to the
+teacher's output (plus the stability term), no loss network, about 5x cheaper a step.
 """
 
 from __future__ import annotations
@@ -79,20 +81,36 @@ class StyleRecipe(Recipe):
     def __init__(self, model: nn.Module, card: ModelCard, lr: float, style_image: str = "", style_size: int = 512,
                  content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
                  stability_weight: float = 1000.0, noise_std: float = 0.04, motion_px: float = 4.0,
-                 lossnet: str | None = None) -> None:
-        if not style_image:
+                 lossnet: str | None = None, teacher: str | None = None) -> None:
+        if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
         self.model, self.card = model, card
-        self.lossnet = VGG19Features(lossnet, tuple({CONTENT_LAYER, *(k.split("@")[0] for k in STYLE_WEIGHTS)}))
-        self.w = {"content": content_weight, "style": style_weight, "tv": tv_weight, "stability": stability_weight}
+        self.w = {"content": content_weight, "style": style_weight, "tv": tv_weight, "stability": stability_weight,
+                  "distill": 1000.0}  # MSE x 1000: the scale of the stability term
         self.noise_std, self.motion_px = noise_std, motion_px
-        with torch.no_grad():
-            feats = self.lossnet.features(load_style_image(style_image, style_size), half=True)
-            self.style_targets = {k: gram(feats[k]) for k in STYLE_WEIGHTS}
+        self.teacher: nn.Module | None = None
+        self.provenance = ""
+        if teacher:
+            from .loading import load_model
+
+            self.teacher, tcard = load_model(teacher)
+            self.teacher.requires_grad_(False)
+            if tcard.task != "style":
+                raise VgxError(f"--teacher {teacher} is a {tcard.task} model; distil from a trained style model")
+            self.provenance = f"; distilled from {tcard.name} ({tcard.train_steps} steps)"  # the loop adds it to the card
+        else:
+            self.lossnet = VGG19Features(lossnet, tuple({CONTENT_LAYER, *(k.split("@")[0] for k in STYLE_WEIGHTS)}))
+            with torch.no_grad():
+                feats = self.lossnet.features(load_style_image(style_image, style_size), half=True)
+                self.style_targets = {k: gram(feats[k]) for k in STYLE_WEIGHTS}
         self.opt = torch.optim.Adam(model.parameters(), lr=lr)
         self.optims = {"opt": self.opt}
 
     def losses(self, content: Tensor, out: Tensor) -> dict[str, Tensor]:
+        if self.teacher is not None:
+            with torch.no_grad():
+                target_out = self.teacher(content)
+            return {"distill": torch.nn.functional.mse_loss(out, target_out)}
         with torch.no_grad():
             target = self.lossnet(content)
         feats = self.lossnet.features(out, half=True)

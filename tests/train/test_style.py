@@ -205,3 +205,17 @@ def test_loss_network_names_its_layers_and_refuses_unknown_ones() -> None:
     assert min(float(feats[k].min()) for k in ("stem", "e1", "e5")) >= 0  # post-ReLU6
     with pytest.raises(VgxError, match="unknown loss-network layer"):
         LossNetwork(("relu3_3",))
+
+
+def test_a_slim_style_distils_from_a_trained_full_one_without_the_loss_network(image_dir: Path, tmp_path: Path) -> None:
+    r = run_vgx("train", "style-udnie-slim", "--teacher", "style-udnie", "--data", str(image_dir), "--steps", "12",
+                "--batch-size", "2", "--patch-size", "64", "--lr", "5e-3", "--val-every", "12", "--threads", "1",
+                "--stability-weight", "0", "--lossnet", str(tmp_path / "absent.pth"), "--out", str(tmp_path / "d"))
+    assert r.returncode == 0, r.stderr
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "d" / "train_log.csv").open()))
+    distill = [float(x["distill"]) for x in rows]
+    assert np.mean(distill[-4:]) < 0.7 * np.mean(distill[:4])
+    card = torch.load(tmp_path / "d" / "model.pt", weights_only=True)["card"]
+    assert card["name"] == "style-udnie-slim" and "distilled from style-udnie" in card["trained_on"]

@@ -42,6 +42,8 @@ def train(
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
+    teacher: Optional[Path] = typer.Option(None, help="style: distil from this trained style model (a full one, for "
+                                           "--slim) instead of the VGG-19 losses; no painting needed"),
     beta: float = typer.Option(1.0, help="vae: weight of the KL term (smaller keeps more of each face)"),
     perceptual_weight: float = typer.Option(0.0, help="vae: weight of the VGG-19 feature reconstruction term"),
 ) -> None:
@@ -51,11 +53,14 @@ def train(
 
     extra: dict[str, object] = {}
     if model.lower() == "style" or model.lower().startswith("style-"):
-        if style is None:
-            raise VgxError("style training needs --style IMAGE (the painting)")
+        if style is None and teacher is None:
+            raise VgxError("style training needs --style IMAGE (the painting), or --teacher MODEL to distil from")
         if model.lower() == "style":
+            if style is None:
+                raise VgxError("name the style: vgx train style-NAME-slim --teacher MODEL (or --style IMAGE)")
             model = f"style-{(name or style.stem).lower().replace('_', '-')}{'-slim' if slim else ''}"
-        extra = {"style_image": str(style), "style_weight": style_weight, "content_weight": content_weight,
+        extra = {"style_image": str(style) if style else "", "teacher": str(teacher) if teacher else None,
+                 "style_weight": style_weight, "content_weight": content_weight,
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "style_size": style_size,
                  "lossnet": str(lossnet) if lossnet else None}
     elif model.lower().startswith("vae"):
