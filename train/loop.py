@@ -123,6 +123,17 @@ def _make_validator(entry: zoo.ZooEntry, card, cfg: TrainConfig, recipe):
     return Validator(card, cfg.val)
 
 
+ESTIMATE_AFTER = 5  # steps timed before the run says how long it will take on this machine
+
+
+def _log_estimate(log, seconds: float, left: int) -> None:
+    per = seconds / ESTIMATE_AFTER
+    total = per * left
+    hours, minutes = divmod(round(total / 60), 60)
+    log(f"about {per:.2f} s a step on this machine: {left} more steps take about "
+        + (f"{hours} h {minutes} min" if hours else f"{minutes} min" if minutes else f"{total:.0f} s") + " (--stop-at N trains in slices; --resume continues)")
+
+
 def _pretrained_generator() -> str:
     """SRGAN fine-tunes a PSNR-trained SRResNet: the shipped one unless --init names another."""
     path = zoo.shipped_weights("srresnet-x4")
@@ -171,8 +182,9 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
     log_file = out / "train_log.csv"
     metrics: dict[str, float] = {}
     with train_progress(card.name, cfg.steps, step, enabled=dist.main) as progress:
-        t0 = time.perf_counter()
+        t0 = t_first = time.perf_counter()
         end = min(cfg.steps, cfg.stop_at or cfg.steps)
+        started = step
         while step < end:
             factor = lr_factor(step, cfg.steps, cfg.warmup, cfg.min_lr_ratio)
             for opt in recipe.optimizers():
@@ -195,6 +207,8 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
                     log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "step"))
                 _append_csv(log_file, row)
                 progress.advance(metrics)
+                if step == started + ESTIMATE_AFTER:
+                    _log_estimate(log, time.perf_counter() - t_first, end - step)
             if step % cfg.ckpt_every == 0 or step == end:
                 if dist.main:
                     save_last()
