@@ -130,8 +130,9 @@ def _log_estimate(log, seconds: float, left: int) -> None:
     per = seconds / ESTIMATE_AFTER
     total = per * left
     hours, minutes = divmod(round(total / 60), 60)
-    log(f"about {per:.2f} s a step on this machine: {left} more steps take about "
-        + (f"{hours} h {minutes} min" if hours else f"{minutes} min" if minutes else f"{total:.0f} s") + " (--stop-at N trains in slices; --resume continues)")
+    span = f"{hours} h {minutes} min" if hours else f"{minutes} min" if minutes else f"{total:.0f} s"
+    log(f"about {per:.2f} s a step on this machine: {left} more steps take about {span} "
+        "(--stop-at N trains in slices; --resume continues)")
 
 
 def _pretrained_generator() -> str:
