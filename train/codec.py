@@ -44,6 +44,8 @@ def codec_round_trip(img: np.ndarray, codec: str, crf: int, preset: str, rng: np
             stream = container.add_stream(codec, rate=25)
             stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
             opts = {"crf": str(crf), "preset": preset, "threads": "1"}  # one thread: the same bits every run
+            if codec == "libx264":  # x264's macroblock tree gave different bits run to run (threads=1 too)
+                opts["x264-params"] = "mbtree=0"
             if codec == "libx265":
                 opts["x265-params"] = "log-level=none:pools=1:frame-threads=1"
             stream.options = opts

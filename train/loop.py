@@ -225,6 +225,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
         card.quality.update({k: round(float(v), 3) for k, v in metrics.items() if k.startswith("val_")})
         checkpoint.save(final, card, model)
         log(f"wrote {final} (weights only) and {out / 'last.pt'} (resumable)")
+    dist.barrier()  # every rank leaves together: a rank tearing gloo down early aborted its peer (1 in ~6 CI runs)
     return final
 
 
