@@ -106,14 +106,11 @@ def _same_frames(a: Path, b: Path) -> bool:
 def _bench(model: str, folder: Path, backend: str, precision: str, runs: int) -> Result:
     from vgx.runtime import Enhancer
 
+    from .timing import measure
+
     frame = np.random.default_rng(0).integers(0, 256, (360, 640, 3), dtype=np.uint8)
     with Enhancer(folder, precision, backend) as enh:
-        enh(frame)
-        times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            enh(frame)
-            times.append((time.perf_counter() - t) * 1e3)
+        times = measure(lambda: enh(frame), runs=runs, warmup=1)
         split = getattr(enh.runner, "last_timings", None)  # H2D / compute / D2H, where the runner measures them
     detail = f"640x360, median of {runs}" + (f"; {split}" if split else "")
     return Result("bench", model, enh.choice.backend, enh.choice.precision, "pass", detail, round(float(np.median(times)), 2))

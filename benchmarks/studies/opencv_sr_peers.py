@@ -20,7 +20,6 @@ import argparse
 import json
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import cv2
 import numpy as np
 
 from vgx.benchmarks.studies import SHARED
+from vgx.benchmarks.timing import measure
 from vgx.images import downscale, list_images, load_rgb, mod_crop
 from vgx.metrics import psnr_y
 
@@ -91,12 +91,7 @@ def run_vgx(name: str, scale: int, pairs: dict[str, Any], work: Path, runs: int,
             row[s.lower()] = round(float(np.mean([psnr_y(enh(lr[:, :, ::-1].copy())[:, :, ::-1], hr, scale)
                                                   for _, hr, lr in rows])), 3)
         frame = cv2.imread(str(timing_frame(work)))
-        enh(frame)
-        times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            enh(frame)
-            times.append((time.perf_counter() - t) * 1e3)
+        times = measure(lambda: enh(frame), runs=runs, warmup=1)
     row["median_ms"] = float(np.median(times))
     return row
 
