@@ -5,6 +5,7 @@ One builder, three paths, picked from the installed version (`build_plan`):
   network, and the builder flag that lets TensorRT run the precision the ONNX carries: FP16
   for the fp16 file, INT8 (+FP16 for what stays float) for the QDQ file, whose Q/DQ nodes
   already say every scale (no calibrator). 8.5 is the oldest: `execute_async_v3` starts there.
+  Their parser stops at opset 17: it is handed the exact opset-17 rewrite (export.opset17).
 - 9.x / 10.x: strongly typed (the network flag), no precision flags: the ONNX decides.
 - 11.x: strongly typed is the only mode (no flag).
 Optional DLA (Orin/Xavier: `--dla-core N`) with GPU fallback for layers DLA lacks. An
@@ -19,8 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import onnx
+
 from vgx.environment import engine_tag, gpu_compute_capability, import_tensorrt
 from vgx.errors import VgxError
+
+from .opset17 import opset_of, to_opset17
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class BuildPlan:
     network_flags: tuple[str, ...]
     builder_flags: tuple[str, ...]
     strongly_typed: bool
+    max_opset: int  # the newest ONNX opset the release's parser reads
 
 
 def build_plan(version: str, precision: str, dla_core: int | None = None, version_compatible: bool = False) -> BuildPlan:
@@ -62,8 +68,9 @@ def build_plan(version: str, precision: str, dla_core: int | None = None, versio
         raise VgxError(f"unknown precision {precision!r}")
     builder: tuple[str, ...] = ()
     network: tuple[str, ...]
+    max_opset = 20
     if major == 8:
-        network, strongly = ("EXPLICIT_BATCH",), False
+        network, strongly, max_opset = ("EXPLICIT_BATCH",), False, 17
         builder = {"fp32": (), "fp16": ("FP16",), "int8": ("INT8", "FP16")}[precision]
     elif major < 11:
         network, strongly = ("STRONGLY_TYPED",), True
@@ -75,7 +82,7 @@ def build_plan(version: str, precision: str, dla_core: int | None = None, versio
         builder += ("GPU_FALLBACK",)
     if version_compatible:
         builder += ("VERSION_COMPATIBLE",)
-    return BuildPlan(network, builder, strongly)
+    return BuildPlan(network, builder, strongly, max_opset)
 
 
 def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: EngineOptions,
@@ -97,7 +104,10 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
         flags |= 1 << int(getattr(trt.NetworkDefinitionCreationFlag, name))
     network = builder.create_network(flags)
     parser = trt.OnnxParser(network, logger)
-    if not parser.parse_from_file(str(onnx_path)):
+    proto = onnx.load(str(onnx_path))
+    if opset_of(proto) > plan.max_opset:
+        proto = to_opset17(proto)
+    if not parser.parse(proto.SerializeToString(), str(onnx_path)):
         errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
         raise VgxError(f"TensorRT {version} cannot parse {onnx_path.name}: {errors[:300]}")
     config = builder.create_builder_config()
@@ -129,7 +139,8 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
     entry: dict[str, object] = {
         "file": engine_path.name, "precision": precision, "onnx": onnx_path.name, "tensorrt": version,
         "compute_capability": cc, "version_compatible": options.version_compatible, "strongly_typed": plan.strongly_typed,
-        "builder_flags": list(plan.builder_flags), "dla_core": options.dla_core, "frame_io": frames,
+        "builder_flags": list(plan.builder_flags), "parsed_opset": opset_of(proto), "dla_core": options.dla_core,
+        "frame_io": frames,
         "profile": {"min": list(p.min), "opt": list(p.opt), "max": list(p.max)}, "workspace_mb": options.workspace_mb,
     }
     return engine_path, entry

@@ -114,7 +114,8 @@ def _print_engine_plan(model: str, target: Path, precisions: list[str], opts: An
             try:
                 plan = build_plan(release, prec, opts.dla_core, opts.version_compatible)
                 how = (f"network {'+'.join(plan.network_flags) or 'default'}, builder flags "
-                       f"{'+'.join(plan.builder_flags) or 'none'}")
+                       f"{'+'.join(plan.builder_flags) or 'none'}"
+                       + (f", parsing the exact opset-{plan.max_opset} rewrite" if plan.max_opset < 18 else ""))
             except VgxError as e:
                 how = str(e)
             console.print(f"  {prec} on TensorRT {release}: {how}")
