@@ -18,9 +18,10 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sr"
 NOT_QUALITY = {"samples", "train_steps", "source"}
 
 
-def report_quality(report: Path, name: str) -> dict[str, float]:
+def report_quality(report: Path, name: str, run: str) -> dict[str, float]:
+    """The row of the report that measured this run (by its path, or by the card name)."""
     rows = json.loads(report.read_text())["rows"]
-    row = next((r for r in rows if r["model"] == name), None)
+    row = next((r for r in rows if r["model"] == run), None) or next((r for r in rows if r["model"] == name), None)
     if row is None:
         raise SystemExit(f"{report} has no row for {name}: run its report on this run first")
     return {k: v for k, v in row.items() if isinstance(v, (int, float)) and k not in NOT_QUALITY}
@@ -34,6 +35,6 @@ if __name__ == "__main__":
     for run in args.runs:
         if args.report:
             name = torch.load(run, weights_only=True)["card"]["name"]
-            ship(run, quality=report_quality(args.report, name))
+            ship(run, quality=report_quality(args.report, name, run))
         else:
             ship(run, {"set5": DATA / "Set5", "set14": DATA / "Set14"})

@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a, style-b, real-a, real-b, faces: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-c, faces: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,16 +54,36 @@ gen() {  # name steps batch lr [vgx train options]: face generators on the ORL s
     --batch-size "$batch" --lr "$lr" --threads 1 --val-every 250 --ckpt-every 250 "${resume[@]}" "$@" >>"$out/console.log" 2>&1
 }
 
-sty() {  # style [--slim]: VGG-19 loss (train/style.py), 256 px crops of BSD200 + T91, resumable slices
-  local style=$1 file=$2; shift 2
-  local name=style-$style${1:+-slim} out=$RUNS/style-$style${1:+-slim} resume=()
+sty() {  # style file [--slim] [vgx train options]: VGG-19 loss (train/style.py), 256 px crops of BSD200 + T91,
+  # resumable slices; env STYLE_STEPS, STABILITY, LR, STY_OUT (another run folder, e.g. a stability stage)
+  local style=$1 file=$2 slim=; shift 2
+  [ "${1:-}" = --slim ] && { slim=-slim; shift; }
+  local name=style-$style$slim out=${STY_OUT:-$RUNS/style-$style$slim} resume=()
   [ "$(done_steps "$out")" -ge "$STYLE_STEPS" ] && return 0
   [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
   mkdir -p "$out"
   vgx train "$name" --style "${VGX_DATA:-../shared/data}/style/style-images/$file" --data "$D/train/BSD200" --data "$D/train/T91" \
     --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$STYLE_STEPS" --batch-size 2 \
-    --patch-size 256 --lr 1e-3 --style-weight 5 --stability-weight "${STABILITY:-1000}" --threads 1 --val-every 250 \
+    --patch-size 256 --lr "${LR:-1e-3}" --style-weight 5 --stability-weight "${STABILITY:-1000}" --threads 1 --val-every 250 \
     --ckpt-every 50 --stop-at "${STOP_AT:-$STYLE_STEPS}" "${resume[@]}" "$@" >>"$out/console.log" 2>&1
+}
+
+stabilize() {  # style file run [--slim]: the texture/flicker curve's last two points, from a finished run:
+  # 400 steps at stability 5000, then 400 at 20000 (lr 3e-4; README, style section)
+  local style=$1 file=$2 run=$3; shift 3
+  STYLE_STEPS=400 STABILITY=5000 LR=3e-4 STY_OUT=$run-stab5000 sty "$style" "$file" "$@" --init "$run/model.pt"
+  STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$run-stab20000 sty "$style" "$file" "$@" --init "$run-stab5000/model.pt"
+}
+distil() {  # style teacher-run: the slim as the full model's student (pixel MSE to its output +
+  # stability 20000), 1000 steps from style-b's VGG-trained slim; no painting needed
+  local style=$1 teacher=$2 out=$RUNS/style-$1-slim-distill resume=()
+  [ "$(done_steps "$out")" -ge 1000 ] && return 0
+  [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
+  mkdir -p "$out"
+  vgx train "style-$style-slim" --teacher "$teacher/model.pt" --data "$D/train/BSD200" --data "$D/train/T91" \
+    --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps 1000 --batch-size 2 --patch-size 256 \
+    --lr 5e-4 --stability-weight 20000 --threads 1 --val-every 250 --ckpt-every 50 \
+    --init "$RUNS/style-$style-slim/model.pt" "${resume[@]}" >>"$out/console.log" 2>&1
 }
 STYLE_STEPS=${STYLE_STEPS:-2000}  # (per call: STYLE_STEPS=800 sty ...); the first wave (EfficientNet loss,
 # 128 px crops, 800-1300 steps, stability 3000-6000) is in this file's history
@@ -100,6 +120,19 @@ case "${1:-a}" in
   style-b)
     sty udnie udnie.jpg --slim; sty wave wave.jpg --slim; sty starry-night starry_night.jpg --slim
     sty the-scream the_scream.jpg --slim; sty composition-vii composition_vii.jpg --slim
+    ;;
+  style-curve)  # the shipped udnie: style-a's 2000 steps at stability 1000, then stronger stability;
+    # its slim distilled from it (first made by hand in runs/curve/udnie-*, the same settings)
+    stabilize udnie udnie.jpg "$RUNS/style-udnie"
+    distil udnie "$RUNS/style-udnie-stab20000"
+    ;;
+  style-c)  # the other styles from the shipped udnie's weights (the same net learns a new painting in
+    # fewer steps than from scratch): 1200 steps at stability 5000, then the curve's 20000 stage
+    for s in starry-night:starry_night.jpg wave:wave.jpg the-scream:the_scream.jpg composition-vii:composition_vii.jpg; do
+      STYLE_STEPS=1200 STABILITY=5000 sty "${s%%:*}" "${s#*:}" --init train/weights/style-udnie.pt
+      STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-${s%%:*}-stab20000 \
+        sty "${s%%:*}" "${s#*:}" --init "$RUNS/style-${s%%:*}/model.pt"
+    done
     ;;
   # Fine-tunes of the per-channel-PReLU runs above to one slope per layer (fusable; ORT
   # CPU 640x360: fsrcnn-x2 150 -> 75 ms, compact-x2 285 -> 135 ms); shipped only where Set5 holds.

@@ -164,6 +164,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
         if checkpoint.card_of(payload).name != card.name or "train_state" not in payload:
             raise VgxError(f"--resume {cfg.resume} is not a training checkpoint of {card.name}")
         checkpoint.load_weights(model, payload, cfg.resume)
+        card.init_steps = checkpoint.card_of(payload).init_steps  # the run's history, with or without --init again
         state = payload["train_state"]
         recipe.load_state_dict(state["recipe"])
         rng.bit_generator.state = state["numpy_rng"]

@@ -100,6 +100,17 @@ def test_gan_recipe_trains_the_generator(image_dir, tmp_path) -> None:
     assert checkpoint.card_of(checkpoint.load(final)).init_steps == 7
 
 
+def test_resumed_fine_tune_keeps_the_steps_it_started_from(image_dir, tmp_path) -> None:
+    from vgx.train import checkpoint
+
+    train(_cfg(image_dir, tmp_path / "pre", steps=2))
+    out = tmp_path / "tune"
+    train(_cfg(image_dir, out, steps=4, stop_at=2, init=str(tmp_path / "pre" / "model.pt")))
+    final = train(_cfg(image_dir, out, steps=4, resume=str(out / "last.pt")))  # a later session: no --init
+    card = checkpoint.card_of(checkpoint.load(final))
+    assert (card.init_steps, card.train_steps) == (2, 4)
+
+
 @pytest.mark.parametrize("form", ["module", "script"])
 def test_ddp_two_processes_match_one_with_double_batch(image_dir, tmp_path, form) -> None:
     args = ["train", "espcn-x2", "--data", str(image_dir), "--val", str(image_dir), "--steps", "4",
