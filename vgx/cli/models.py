@@ -17,7 +17,11 @@ def _steps(card: dict[str, Any]) -> str:
 
 
 def _measured(q: dict[str, float]) -> str:
-    """The headline figure of a style or generator model (SR has its PSNR columns)."""
+    """The headline figure of a style or generator model, or a -real SR model's on degraded input
+    (clean SR has its PSNR columns)."""
+    if "set5_mild" in q:
+        return (f"Set5 noise+JPEG {q['set5_mild']:.2f}, H.264 {q['set5_h264']:.2f}"
+                + (f", flicker <= {q['flicker_max']:.2f}" if "flicker_max" in q else ""))
     if "texture" in q and "flicker_max" in q:
         return f"texture {q['texture']:.2f}, colour {q['colour']:.2f}, flicker <= {q['flicker_max']:.2f}"
     if "flicker_max" in q:
