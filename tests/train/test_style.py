@@ -120,6 +120,24 @@ def test_a_few_real_style_steps_move_every_loss_term(image_dir: Path, style_imag
     assert last["stability"] != first["stability"]
 
 
+def test_distillation_with_the_painting_keeps_the_style_term(image_dir: Path, style_images, tmp_path: Path) -> None:
+    from vgx.train import checkpoint
+    from vgx.train.style import ContentSampler, StyleRecipe
+
+    torch.manual_seed(0)
+    teacher = checkpoint.save(tmp_path / "t.pt", zoo.resolve("style-udnie").card(), zoo.build(zoo.resolve("style-udnie").card()))
+    card = zoo.resolve("style-udnie-slim").card()
+    model = zoo.build(card)
+    recipe = StyleRecipe(model, card, 2e-3, style_image=str(style_images["rgb"]), style_size=128,
+                         lossnet=str(vgg_file()), teacher=str(teacher))
+    (x,) = ContentSampler([image_dir], 64).sample(np.random.default_rng(0), 2)
+    first = recipe.step(x)
+    assert set(first) == {"loss", "distill", "style", "stability"} and all(v.isfinite() for v in first.values())
+    for _ in range(4):
+        last = recipe.step(x)
+    assert last["style"] < first["style"]
+
+
 def test_style_training_lowers_the_style_loss(image_dir: Path, style_images, tmp_path: Path) -> None:
     vgg_file()
     r = run_vgx("train", "style", "--style", str(style_images["rgb"]), "--data", str(image_dir), "--slim",

@@ -43,7 +43,8 @@ def train(
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
     teacher: Optional[Path] = typer.Option(None, help="style: distil from this trained style model (a full one, for "
-                                           "--slim) instead of the VGG-19 losses; no painting needed"),
+                                           "--slim) instead of the VGG-19 losses; with --style too, the painting's "
+                                           "style term stays"),
     beta: float = typer.Option(1.0, help="vae: weight of the KL term (smaller keeps more of each face)"),
     perceptual_weight: float = typer.Option(0.0, help="vae: weight of the VGG-19 feature reconstruction term"),
 ) -> None:
