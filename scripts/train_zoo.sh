@@ -85,6 +85,17 @@ distil() {  # style teacher-run: the slim as the full model's student (pixel MSE
     --lr 5e-4 --stability-weight 20000 --threads 1 --val-every 250 --ckpt-every 50 \
     --init "$RUNS/style-$style-slim/model.pt" "${resume[@]}" >>"$out/console.log" 2>&1
 }
+
+distil_style() {  # style teacher-run painting: 800 more steps with the painting's style term (weight 1) added
+  local style=$1 teacher=$2 file=$3 out=$RUNS/style-$1-slim-distill-style resume=()
+  [ "$(done_steps "$out")" -ge 800 ] && return 0
+  [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
+  mkdir -p "$out"
+  vgx train "style-$style-slim" --teacher "$teacher/model.pt" --style "${VGX_DATA:-../shared/data}/style/style-images/$file" \
+    --data "$D/train/BSD200" --data "$D/train/T91" --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" \
+    --steps 800 --batch-size 2 --patch-size 256 --lr 5e-4 --style-weight 1 --stability-weight 20000 --threads 1 \
+    --val-every 200 --ckpt-every 50 --init "$RUNS/style-$style-slim-distill/model.pt" "${resume[@]}" >>"$out/console.log" 2>&1
+}
 STYLE_STEPS=${STYLE_STEPS:-2000}  # (per call: STYLE_STEPS=800 sty ...); the first wave (EfficientNet loss,
 # 128 px crops, 800-1300 steps, stability 3000-6000) is in this file's history
 
@@ -125,6 +136,7 @@ case "${1:-a}" in
     # its slim distilled from it (first made by hand in runs/curve/udnie-*, the same settings)
     stabilize udnie udnie.jpg "$RUNS/style-udnie"
     distil udnie "$RUNS/style-udnie-stab20000"
+    distil_style udnie "$RUNS/style-udnie-stab20000" udnie.jpg
     ;;
   style-c)  # the other styles from the shipped udnie's weights (the same net learns a new painting in
     # fewer steps than from scratch): 1200 steps at stability 5000, then the curve's 20000 stage
