@@ -46,11 +46,9 @@ def to_opset17(model: onnx.ModelProto) -> onnx.ModelProto:
     out = onnx.ModelProto()
     out.CopyFrom(model)
     g = out.graph
-    inferred = onnx.shape_inference.infer_shapes(model)
-    ranks = {v.name: len(v.type.tensor_type.shape.dim) for v in (*inferred.graph.value_info, *inferred.graph.input,
-                                                               *inferred.graph.output) if v.type.tensor_type.HasField("shape")}
+    inferred = onnx.shape_inference.infer_shapes(model).graph
     shapes = {v.name: [d.dim_value if d.HasField("dim_value") else None for d in v.type.tensor_type.shape.dim]
-              for v in (*inferred.graph.value_info, *inferred.graph.input) if v.type.tensor_type.HasField("shape")}
+              for v in (*inferred.value_info, *inferred.input, *inferred.output) if v.type.tensor_type.HasField("shape")}
     consts = _constants(g)
     for node in g.node:
         if node.domain not in ("", "ai.onnx"):
@@ -61,7 +59,7 @@ def to_opset17(model: onnx.ModelProto) -> onnx.ModelProto:
         rule = _RULES.get(node.op_type)
         if rule is None:
             raise VgxError(f"opset 17 rewrite: {node.op_type} ({node.name}) has no opset-17 form")
-        rule(node, g, consts, ranks, shapes)
+        rule(node, g, consts, shapes)
     for o in out.opset_import:
         if o.domain in ("", "ai.onnx"):
             o.version = TARGET
@@ -109,7 +107,7 @@ def _trim_inputs(node: onnx.NodeProto, keep: int) -> None:
     node.input.extend(names)
 
 
-def _reduce(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001 - one signature for every rule
+def _reduce(node, g, consts, shapes) -> None:  # noqa: ANN001 - one signature for every rule
     noop = _attr(node, "noop_with_empty_axes")
     axes = _constant_input(node, 1, consts, "axes") if len(node.input) > 1 and node.input[1] else None
     if noop is not None and noop.i == 1 and (axes is None or axes.size == 0):
@@ -120,13 +118,14 @@ def _reduce(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001 - one signa
         node.attribute.append(helper.make_attribute("axes", [int(a) for a in axes.reshape(-1)]))
 
 
-def _pad(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001
+def _pad(node, g, consts, shapes) -> None:  # noqa: ANN001
     if len(node.input) > 3 and node.input[3]:
         axes = _constant_input(node, 3, consts, "axes").reshape(-1)
         pads = _constant_input(node, 1, consts, "pads").reshape(-1)
-        rank = ranks.get(node.input[0])
-        if rank is None:
+        dims = shapes.get(node.input[0])
+        if dims is None:
             raise VgxError(f"opset 17 rewrite: {node.name} pads named axes of a tensor of unknown rank")
+        rank = len(dims)
         full = np.zeros(2 * rank, dtype=np.int64)
         for k, a in enumerate(int(a) % rank for a in axes):
             full[a], full[rank + a] = pads[k], pads[len(axes) + k]
@@ -136,7 +135,7 @@ def _pad(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001
     _trim_inputs(node, 3)
 
 
-def _resize(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001
+def _resize(node, g, consts, shapes) -> None:  # noqa: ANN001
     antialias, axes, policy = _attr(node, "antialias"), _attr(node, "axes"), _attr(node, "keep_aspect_ratio_policy")
     if antialias is not None and antialias.i != 0:
         raise VgxError(f"opset 17 rewrite: {node.name} resizes with antialias, which opset 17 lacks")
@@ -148,7 +147,7 @@ def _resize(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001
         _drop_attr(node, name)
 
 
-def _split(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001
+def _split(node, g, consts, shapes) -> None:  # noqa: ANN001
     n = _attr(node, "num_outputs")
     if n is None:
         return
@@ -161,14 +160,14 @@ def _split(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001
     _drop_attr(node, "num_outputs")
 
 
-def _lp_pool(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001
+def _lp_pool(node, g, consts, shapes) -> None:  # noqa: ANN001
     ceil = _attr(node, "ceil_mode")
     if ceil is not None and ceil.i != 0:
         raise VgxError(f"opset 17 rewrite: {node.name} pools with ceil_mode, which opset 17's LpPool lacks")
     _drop_attr(node, "ceil_mode")
 
 
-def _scatter(node, g, consts, ranks, shapes) -> None:  # noqa: ANN001
+def _scatter(node, g, consts, shapes) -> None:  # noqa: ANN001
     reduction = _attr(node, "reduction")
     if reduction is not None and reduction.s in (b"max", b"min"):
         raise VgxError(f"opset 17 rewrite: {node.name} scatters with reduction {reduction.s.decode()} (new in 18)")
