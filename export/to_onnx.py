@@ -19,6 +19,7 @@ from torch import nn
 from vgx.card import ModelCard
 from vgx.errors import VgxError
 
+from .opset17 import opset_of
 from .quiet import quiet
 
 OPSET = 18
@@ -51,7 +52,7 @@ def _export(model: nn.Module, card: ModelCard, path: Path, example: torch.Tensor
     if program is None:
         raise VgxError(f"the ONNX exporter returned nothing for {card.name}")
     proto = program.model_proto
-    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
+    opset = opset_of(proto)
     if opset != OPSET:
         raise VgxError(f"the exporter wrote opset {opset} instead of {OPSET} for {card.name}")
     _name_dynamic_axes(proto)

@@ -103,6 +103,7 @@ def _can_build_engines() -> bool:
 
 def _print_engine_plan(model: str, target: Path, precisions: list[str], opts: Any, console: Any) -> None:
     """No TensorRT or no GPU here: say what --engine would build, and the command for the GPU machine."""
+    from vgx.export.opset17 import SOURCE
     from vgx.export.trt_build import build_plan
 
     p = opts.profile
@@ -115,7 +116,7 @@ def _print_engine_plan(model: str, target: Path, precisions: list[str], opts: An
                 plan = build_plan(release, prec, opts.dla_core, opts.version_compatible)
                 how = (f"network {'+'.join(plan.network_flags) or 'default'}, builder flags "
                        f"{'+'.join(plan.builder_flags) or 'none'}"
-                       + (f", parsing the exact opset-{plan.max_opset} rewrite" if plan.max_opset < 18 else ""))
+                       + (f", parsing the exact opset-{plan.max_opset} rewrite" if plan.max_opset < SOURCE else ""))
             except VgxError as e:
                 how = str(e)
             console.print(f"  {prec} on TensorRT {release}: {how}")
