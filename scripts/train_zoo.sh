@@ -74,27 +74,17 @@ stabilize() {  # style file run [--slim]: the texture/flicker curve's last two p
   STYLE_STEPS=400 STABILITY=5000 LR=3e-4 STY_OUT=$run-stab5000 sty "$style" "$file" "$@" --init "$run/model.pt"
   STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$run-stab20000 sty "$style" "$file" "$@" --init "$run-stab5000/model.pt"
 }
-distil() {  # style teacher-run: the slim as the full model's student (pixel MSE to its output +
-  # stability 20000), 1000 steps from style-b's VGG-trained slim; no painting needed
-  local style=$1 teacher=$2 out=$RUNS/style-$1-slim-distill resume=()
-  [ "$(done_steps "$out")" -ge 1000 ] && return 0
+distil() {  # style teacher-run out steps init-run [vgx train options]: the slim as the full model's
+  # student (pixel MSE to its output + stability 20000); with --style, the painting's style term too
+  local style=$1 teacher=$2 out=$3 steps=$4 init=$5 resume=()
+  shift 5
+  [ "$(done_steps "$out")" -ge "$steps" ] && return 0
   [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
   mkdir -p "$out"
   vgx train "style-$style-slim" --teacher "$teacher/model.pt" --data "$D/train/BSD200" --data "$D/train/T91" \
-    --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps 1000 --batch-size 2 --patch-size 256 \
-    --lr 5e-4 --stability-weight 20000 --threads 1 --val-every 250 --ckpt-every 50 \
-    --init "$RUNS/style-$style-slim/model.pt" "${resume[@]}" >>"$out/console.log" 2>&1
-}
-
-distil_style() {  # style teacher-run painting: 800 more steps with the painting's style term (weight 1) added
-  local style=$1 teacher=$2 file=$3 out=$RUNS/style-$1-slim-distill-style resume=()
-  [ "$(done_steps "$out")" -ge 800 ] && return 0
-  [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
-  mkdir -p "$out"
-  vgx train "style-$style-slim" --teacher "$teacher/model.pt" --style "${VGX_DATA:-../shared/data}/style/style-images/$file" \
-    --data "$D/train/BSD200" --data "$D/train/T91" --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" \
-    --steps 800 --batch-size 2 --patch-size 256 --lr 5e-4 --style-weight 1 --stability-weight 20000 --threads 1 \
-    --val-every 200 --ckpt-every 50 --init "$RUNS/style-$style-slim-distill/model.pt" "${resume[@]}" >>"$out/console.log" 2>&1
+    --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$steps" --batch-size 2 --patch-size 256 \
+    --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every 50 --init "$init/model.pt" "$@" "${resume[@]}" \
+    >>"$out/console.log" 2>&1
 }
 STYLE_STEPS=${STYLE_STEPS:-2000}  # (per call: STYLE_STEPS=800 sty ...); the first wave (EfficientNet loss,
 # 128 px crops, 800-1300 steps, stability 3000-6000) is in this file's history
@@ -135,8 +125,11 @@ case "${1:-a}" in
   style-curve)  # the shipped udnie: style-a's 2000 steps at stability 1000, then stronger stability;
     # its slim distilled from it (first made by hand in runs/curve/udnie-*, the same settings)
     stabilize udnie udnie.jpg "$RUNS/style-udnie"
-    distil udnie "$RUNS/style-udnie-stab20000"
-    distil_style udnie "$RUNS/style-udnie-stab20000" udnie.jpg
+    # the slim: 1000 steps from style-b's VGG-trained slim, then 800 with the style term (weight 1)
+    distil udnie "$RUNS/style-udnie-stab20000" "$RUNS/style-udnie-slim-distill" 1000 "$RUNS/style-udnie-slim" \
+      --val-every 250
+    distil udnie "$RUNS/style-udnie-stab20000" "$RUNS/style-udnie-slim-distill-style" 800 "$RUNS/style-udnie-slim-distill" \
+      --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/udnie.jpg" --style-weight 1
     ;;
   style-c)  # the other styles from the shipped udnie's weights (the same net learns a new painting in
     # fewer steps than from scratch): 1200 steps at stability 5000, then the curve's 20000 stage
