@@ -175,6 +175,10 @@ case "${1:-a}" in
     run compact-x1-real 6000 16 48 5e-4
     RUNS_NAME=compact-x4-real run_as compact-x4-real 4000 16 24 2e-4 --init train/weights/compact-x4.pt
     ;;
+  real-d)  # restoration again on its own degradation (degrade.RESTORE: no resize stage, little blur;
+    # the first run, on the SR config, learnt to sharpen and fell below its input)
+    RUNS_NAME=compact-x1-real-r run_as compact-x1-real 6000 16 48 5e-4
+    ;;
   faces)
     face_split
     gen dcgan-faces 6000 64 2e-4  # 2500 first (66% faces found), then a second slice

@@ -95,10 +95,10 @@ class DegradedPatchSampler:
 
     def __init__(self, folders: list[str | Path], scale: int, lr_patch: int, log: callable = print,
                  pool: int = 256, refresh: int = 4, cfg=None) -> None:
-        from .degrade import DegradeConfig
+        from .degrade import config_for
 
         self.scale, self.lr_patch, self.crop = scale, lr_patch, 2 * lr_patch
-        self.cfg = cfg or DegradeConfig()
+        self.cfg = cfg or config_for(scale)
         self.hr = [mod_crop(load_rgb(f), scale) for folder in folders for f in list_images(folder)]
         self.hr = [h for h in self.hr if min(h.shape[:2]) >= self.crop * scale]
         if not self.hr:

@@ -13,7 +13,7 @@ from vgx.errors import VgxError
 from vgx.images import demo_images
 from vgx.metrics import psnr
 from vgx.train.codec import codec_round_trip
-from vgx.train.degrade import DegradeConfig, add_noise, degrade, gaussian_kernel, jpeg, parse_spec, sinc_kernel
+from vgx.train.degrade import RESTORE, DegradeConfig, add_noise, config_for, degrade, gaussian_kernel, jpeg, parse_spec, sinc_kernel
 
 GREY = np.full((96, 96, 3), 0.5, np.float32)
 
@@ -79,6 +79,20 @@ def test_the_pipeline_is_reproducible_from_its_seed_and_has_the_lr_size() -> Non
     assert a.shape == (64, 64, 3) and np.array_equal(a, b) and not np.array_equal(a, c)
     assert degrade(hr, 4, np.random.default_rng(0)).shape == (32, 32, 3)
     assert degrade(hr, 1, np.random.default_rng(0)).shape == hr.shape
+
+
+def test_restoration_pairs_keep_the_frame_sharp_and_its_size() -> None:
+    # x1 (restore) trains on noise and blocks at full resolution: no resize stage, whose
+    # down-and-up trip would be a blur that taught the first compact-x1-real to sharpen
+    assert config_for(1) is RESTORE and "resize" not in RESTORE.stages and config_for(2) == DegradeConfig()
+    hr = photo()
+    quiet = DegradeConfig(blur_prob=0.0, noise_prob=0.0, jpeg_quality=(95, 95), video_prob=0.0, clean_prob=0.0,
+                          stages=RESTORE.stages)
+    assert psnr(degrade(hr, 1, np.random.default_rng(0), quiet), hr) > 38
+    resized = DegradeConfig(blur_prob=0.0, noise_prob=0.0, jpeg_quality=(95, 95), video_prob=0.0, clean_prob=0.0)
+    assert psnr(degrade(hr, 1, np.random.default_rng(0), resized), hr) < psnr(degrade(hr, 1, np.random.default_rng(0), quiet), hr)
+    outs = [degrade(hr, 1, np.random.default_rng(s)) for s in range(8)]
+    assert all(o.shape == hr.shape for o in outs)
 
 
 def test_eval_specs_parse_and_are_seeded_per_image() -> None:
