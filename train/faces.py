@@ -37,24 +37,61 @@ def face_crop(rgb: np.ndarray, size: int = SIZE) -> np.ndarray:
 
 
 class FaceSampler:
-    """All images in memory at 64x64 (greyscale becomes 3 equal channels); random flips."""
+    """All images in memory (greyscale becomes 3 equal channels); random flips, and with `augment`
+    a small random affine and contrast and brightness jitter (JITTER). Augmenting is what lets a VAE keep people it never saw: on ORL's 36
+    training people it lifted held-out reconstruction from 22.9 to 25.0 dB at the same 1000
+    steps (the VAE section of the README). The GAN samples what it is shown, so it is not augmented."""
 
-    def __init__(self, folders: list[str | Path], log: Callable[..., Any] = print) -> None:
+    MARGIN = 1.125  # images are kept with their short side at 64 x this: room for shifts and zoom
+
+    def __init__(self, folders: list[str | Path], log: Callable[..., Any] = print, augment: bool = False) -> None:
         files = [f for d in folders for f in list_images(d)]
         if len(files) < MIN_IMAGES:
             raise VgxError(f"{len(files)} image(s) in {', '.join(map(str, folders))}: a generator needs at least "
                            f"{MIN_IMAGES} (hundreds for good results)")
+        self.augment = augment
         self.images = np.stack([face_crop(load_rgb(f)) for f in files])
+        self.sources = [_short_side(load_rgb(f), round(SIZE * self.MARGIN)) for f in files] if augment else []
 
     def __len__(self) -> int:
         return len(self.images)
 
+    def _jittered(self, i: int, p: np.ndarray) -> np.ndarray:
+        """Image i under jitter p = (zoom, shift x, shift y, degrees, gain, offset)."""
+        import cv2
+
+        src = self.sources[i]
+        h, w = src.shape[:2]
+        side = min(h, w) * p[0]
+        cx, cy = w / 2 + p[1] * side, h / 2 + p[2] * side
+        m = cv2.getRotationMatrix2D((cx, cy), p[3], SIZE / side)
+        m[:, 2] += (SIZE / 2 - cx, SIZE / 2 - cy)
+        face = cv2.warpAffine(src, m, (SIZE, SIZE), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
+        return np.clip((face.astype(np.float32) - 128) * p[4] + 128 + p[5], 0, 255).astype(np.uint8)
+
     def sample(self, rng: np.random.Generator, batch: int, part: slice | None = None) -> tuple[Tensor]:
+        # every draw is made for the whole batch, so each rank of a distributed run keeps the same stream
         idx = rng.integers(0, len(self.images), size=batch)
         flip = rng.random(batch) < 0.5
+        jitter = rng.uniform(JITTER[:, 0], JITTER[:, 1], size=(batch, len(JITTER))) if self.augment else None
         keep = range(batch)[part] if part is not None else range(batch)
-        imgs = np.stack([self.images[idx[i]][:, ::-1] if flip[i] else self.images[idx[i]] for i in keep])
-        return (to_tensor(imgs),)
+        imgs = []
+        for i in keep:
+            face = self._jittered(int(idx[i]), jitter[i]) if jitter is not None else self.images[idx[i]]
+            imgs.append(face[:, ::-1] if flip[i] else face)
+        return (to_tensor(np.stack(imgs)),)
+
+
+# (low, high) of each jitter: zoom, shift x and y (share of the side), rotation (degrees), gain, offset (levels)
+JITTER = np.array([(0.9, 1.1), (-0.05, 0.05), (-0.05, 0.05), (-6.0, 6.0), (0.75, 1.25), (-25.0, 25.0)])
+
+
+def _short_side(rgb: np.ndarray, side: int) -> np.ndarray:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    f = side / min(h, w)
+    return cv2.resize(rgb, (max(side, round(w * f)), max(side, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
 class DCGANRecipe(Recipe):

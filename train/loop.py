@@ -103,7 +103,7 @@ def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log):
     if entry.task == "generate":
         from .faces import FaceSampler
 
-        return FaceSampler(cfg.data, log=log)
+        return FaceSampler(cfg.data, log=log, augment=entry.recipe == "vae")
     if card.degradation == "real":
         from .data import DegradedPatchSampler
 

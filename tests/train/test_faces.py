@@ -80,6 +80,20 @@ def test_training_steps_are_finite_and_move(faces: Path, tmp_path: Path, model: 
     assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == 12  # 4 keyframe segments x 3 steps
 
 
+def test_vae_augmentation_jitters_faces_reproducibly_and_splits_like_the_plain_batch(faces: Path) -> None:
+    from vgx.train.faces import FaceSampler
+
+    plain, jittered = FaceSampler([faces]), FaceSampler([faces], augment=True)
+    a, = jittered.sample(np.random.default_rng(3), 8)
+    b, = jittered.sample(np.random.default_rng(3), 8)
+    c, = plain.sample(np.random.default_rng(3), 8)
+    assert a.shape == c.shape == (8, 3, 64, 64) and torch.equal(a, b)
+    assert 0.01 < float((a - c).abs().mean()) < 0.3  # moved, still the same faces
+    # a distributed rank's part of the batch is that part of the whole batch
+    halves = [jittered.sample(np.random.default_rng(3), 8, part)[0] for part in (slice(0, 4), slice(4, 8))]
+    assert torch.equal(torch.cat(halves), a)
+
+
 def test_too_few_images_is_a_clear_error(tmp_path: Path) -> None:
     for i in range(3):
         save_rgb(tmp_path / f"{i}.png", demo_images()["chelsea"])
