@@ -18,6 +18,7 @@ from vgx.train.ship import ship
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sr"
 NOT_QUALITY = {"samples", "train_steps", "source", "scale"}
+SCORED_HERE = {"set5_clean", "set14_clean"}  # ship() scores an SR run on clean Set5 / Set14 itself (set5_psnr_y, ...)
 
 
 def report_quality(report: Path, name: str, run: str) -> dict[str, float]:
@@ -42,4 +43,6 @@ if __name__ == "__main__":
         card = torch.load(run, weights_only=True)["card"]
         quality = report_quality(args.report, card["name"], run) if args.report else None
         sr = card["task"] == "sr"
+        if quality and sr:  # the report's clean-input figures are the ones ship() scores: keep one of each
+            quality = {k: v for k, v in quality.items() if k not in SCORED_HERE}
         ship(run, {"set5": DATA / "Set5", "set14": DATA / "Set14"} if sr else None, quality=quality)
