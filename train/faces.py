@@ -125,9 +125,12 @@ class VAERecipe(Recipe):
     they are) + beta x KL. beta 1 with 64 latents blurred held-out people to 21.5 dB; a smaller
     beta and a larger latent keep identity (scripts/train_zoo.sh faces-v2 has the figures)."""
 
+    PRIOR_SAMPLES, PRIOR_EVERY = 4096, 50  # the fitted prior: this many recent posterior means, refitted this often
+
     def __init__(self, model: nn.Module, card: ModelCard, lr: float, beta: float = 1.0, kl_warmup: int = 1000,
                  perceptual_weight: float = 0.0, lossnet: str | None = None) -> None:
         self.model, self.card = model, card
+        self.recent_means: list[Tensor] = []
         self.beta, self.kl_warmup = beta, kl_warmup
         self.perceptual_weight = perceptual_weight
         self.lossnet = None
@@ -158,7 +161,15 @@ class VAERecipe(Recipe):
         loss.backward()
         self.opt.step()
         self.steps += 1
+        self._track_prior(vae, mu.detach())
         return {"loss": loss.detach(), "recon": rec.detach(), "kl": kl.detach(), "beta": torch.tensor(beta), **parts}
+
+    def _track_prior(self, vae: ConvVAE, mu: Tensor) -> None:
+        self.recent_means.append(mu)
+        while sum(len(m) for m in self.recent_means) - len(self.recent_means[0]) >= self.PRIOR_SAMPLES:
+            self.recent_means.pop(0)
+        if self.steps % self.PRIOR_EVERY == 0 and sum(len(m) for m in self.recent_means) >= self.PRIOR_SAMPLES // 4:
+            vae.fit_prior(torch.cat(self.recent_means))
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "steps": self.steps}

@@ -42,6 +42,38 @@ def test_kl_against_the_closed_form() -> None:
     assert kl_divergence(torch.zeros(1, 5), torch.zeros(1, 5)).item() == 0
 
 
+def test_the_fitted_prior_recovers_a_gaussian_and_old_weights_load_with_the_standard_one() -> None:
+    vae = ConvVAE(latent_dim=4, width=8)
+    z = torch.randn(2, 4)
+    assert torch.allclose(vae(z), vae.decode(z))  # before fitting: N(0, I)
+    a = torch.tensor([[2.0, 0, 0, 0], [1.0, 0.5, 0, 0], [0, 0, 1.0, 0], [0, 0, 0.3, 0.1]])
+    means = torch.randn(20000, 4, generator=torch.Generator().manual_seed(0)) @ a.T + torch.tensor([1.0, -2, 0, 3])
+    vae.fit_prior(means, shrink=0.0)
+    assert torch.allclose(vae.prior_mean, torch.tensor([1.0, -2, 0, 3]), atol=0.05)
+    assert torch.allclose(vae.prior_scale @ vae.prior_scale.T, a @ a.T, atol=0.08)
+    assert torch.allclose(vae(z), vae.decode(vae.prior_mean + z @ vae.prior_scale.T))
+    old = {k: v for k, v in ConvVAE(latent_dim=4, width=8).state_dict().items() if not k.startswith("prior_")}
+    fresh = ConvVAE(latent_dim=4, width=8)
+    fresh.load_state_dict(old)  # strict: weights saved before the prior existed
+    assert torch.equal(fresh.prior_scale, torch.eye(4))
+
+
+def test_vae_training_refits_the_prior_from_recent_posterior_means() -> None:
+    from vgx.card import ModelCard
+    from vgx.train.faces import VAERecipe
+
+    vae = ConvVAE(latent_dim=8, width=8)
+    recipe = VAERecipe(vae, ModelCard("vae-test", "generate", "vae"), lr=1e-3, beta=0.05)
+    recipe.PRIOR_SAMPLES, recipe.PRIOR_EVERY = 64, 5
+    x = torch.rand(16, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    for _ in range(10):
+        recipe.step(x)
+    assert sum(len(m) for m in recipe.recent_means) <= 64 + 16  # a window, not the whole history
+    assert not torch.equal(vae.prior_scale, torch.eye(8)) and torch.all(torch.diag(vae.prior_scale) > 0)
+    window = torch.cat(recipe.recent_means)  # refitted at step 10 from exactly this window
+    assert torch.allclose(vae.prior_mean, window.mean(0), atol=1e-5)
+
+
 def test_slerp_endpoints_and_norm() -> None:
     a, b = torch.randn(100), torch.randn(100)
     assert torch.allclose(slerp(a, b, 0.0), a, atol=1e-5) and torch.allclose(slerp(a, b, 1.0), b, atol=1e-5)
