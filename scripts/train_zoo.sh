@@ -189,4 +189,9 @@ case "${1:-a}" in
     face_split
     RUNS_NAME=vae-faces-v2 gen vae-faces 4000 64 1e-3 --beta 0.05
     ;;
+  faces-v3)  # held-out people kept (issue: face editing): v2 sat at 22.1 dB from step 250 on (it learnt the 36
+    # training people); jittered faces (FaceSampler augment), 256 latents, KL weight 0.03, the fitted prior
+    face_split
+    RUNS_NAME=vae-faces-v3 gen vae-faces 4000 64 1e-3 --beta 0.03
+    ;;
 esac
