@@ -74,7 +74,7 @@ stabilize() {  # style file run [--slim]: the texture/flicker curve's last two p
   STYLE_STEPS=400 STABILITY=5000 LR=3e-4 STY_OUT=$run-stab5000 sty "$style" "$file" "$@" --init "$run/model.pt"
   STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$run-stab20000 sty "$style" "$file" "$@" --init "$run-stab5000/model.pt"
 }
-distil() {  # style teacher-run out steps init-run [vgx train options]: the slim as the full model's
+distil() {  # style teacher-run out steps init-weights [vgx train options]: the slim as the full model's
   # student (pixel MSE to its output + stability 20000); with --style, the painting's style term too
   local style=$1 teacher=$2 out=$3 steps=$4 init=$5 resume=()
   shift 5
@@ -83,7 +83,7 @@ distil() {  # style teacher-run out steps init-run [vgx train options]: the slim
   mkdir -p "$out"
   vgx train "style-$style-slim" --teacher "$teacher/model.pt" --data "$D/train/BSD200" --data "$D/train/T91" \
     --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$steps" --batch-size 2 --patch-size 256 \
-    --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every 50 --init "$init/model.pt" "$@" "${resume[@]}" \
+    --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every 50 --init "$init" "$@" "${resume[@]}" \
     >>"$out/console.log" 2>&1
 }
 STYLE_STEPS=${STYLE_STEPS:-2000}  # (per call: STYLE_STEPS=800 sty ...); the first wave (EfficientNet loss,
@@ -126,9 +126,9 @@ case "${1:-a}" in
     # its slim distilled from it (first made by hand in runs/curve/udnie-*, the same settings)
     stabilize udnie udnie.jpg "$RUNS/style-udnie"
     # the slim: 1000 steps from style-b's VGG-trained slim, then 800 with the style term (weight 1)
-    distil udnie "$RUNS/style-udnie-stab20000" "$RUNS/style-udnie-slim-distill" 1000 "$RUNS/style-udnie-slim" \
+    distil udnie "$RUNS/style-udnie-stab20000" "$RUNS/style-udnie-slim-distill" 1000 "$RUNS/style-udnie-slim/model.pt" \
       --val-every 250
-    distil udnie "$RUNS/style-udnie-stab20000" "$RUNS/style-udnie-slim-distill-style" 800 "$RUNS/style-udnie-slim-distill" \
+    distil udnie "$RUNS/style-udnie-stab20000" "$RUNS/style-udnie-slim-distill-style" 800 "$RUNS/style-udnie-slim-distill/model.pt" \
       --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/udnie.jpg" --style-weight 1
     ;;
   style-c)  # the other styles from the shipped udnie's weights (the same net learns a new painting in
@@ -137,6 +137,15 @@ case "${1:-a}" in
       STYLE_STEPS=1200 STABILITY=5000 sty "${s%%:*}" "${s#*:}" --init train/weights/style-udnie.pt
       STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-${s%%:*}-stab20000 \
         sty "${s%%:*}" "${s#*:}" --init "$RUNS/style-${s%%:*}/model.pt"
+    done
+    ;;
+  slim-c)  # the slims of style-c's styles, each once its full model is done: distilled with the painting's
+    # style term (udnie's second stage) straight from the shipped udnie slim
+    for s in starry-night:starry_night.jpg wave:wave.jpg the-scream:the_scream.jpg composition-vii:composition_vii.jpg; do
+      [ "$(done_steps "$RUNS/style-${s%%:*}-stab20000")" -ge 400 ] || continue  # its full model is not done yet
+      distil "${s%%:*}" "$RUNS/style-${s%%:*}-stab20000" "$RUNS/style-${s%%:*}-slim-distill-style" 1000 \
+        train/weights/style-udnie-slim.pt --val-every 250 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
+        --style-weight 1
     done
     ;;
   # Fine-tunes of the per-channel-PReLU runs above to one slope per layer (fusable; ORT
