@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,25 +31,46 @@ console = Console(stderr=True)
 
 @dataclass
 class TrainConfig:
+    """None in steps .. ckpt_every means the recipe's default (RECIPE_DEFAULTS): what its shipped
+    models were trained with, so `vgx train style --style IMG --data DIR` is the shipped recipe."""
+
     model: str
     data: list[str]
     scale: int | None = None  # with a family name: espcn + 3 -> espcn-x3
     out: str = "runs/train"
     val: str | None = None  # None: the built-in demo images
-    steps: int = 10_000
-    batch_size: int = 16  # per process
-    patch_size: int = 32  # LR patch side
-    lr: float = 1e-3
+    steps: int | None = None
+    batch_size: int | None = None  # per process
+    patch_size: int | None = None  # LR patch side (style: the crop side)
+    lr: float | None = None
     min_lr_ratio: float = 0.01  # cosine decays to lr * this
     warmup: int = 100
-    val_every: int = 1000
-    ckpt_every: int = 500
+    val_every: int | None = None
+    ckpt_every: int | None = None
     seed: int = 0
     threads: int | None = None
     resume: str | None = None
     init: str | None = None  # start from these weights (e.g. srresnet for srgan)
     stop_at: int | None = None  # stop after this step (resumable), keeping the schedule of `steps`
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# steps, batch, patch, lr, validate every, checkpoint every: what each recipe's shipped models used
+# (scripts/train_zoo.sh); a style is 2000 steps of 256 px crops (the second wave's first stage)
+RECIPE_DEFAULTS: dict[str, tuple[int, int, int, float, int, int]] = {
+    "psnr": (10_000, 16, 32, 1e-3, 1000, 500),
+    "gan": (400, 8, 24, 1e-4, 100, 50),
+    "style": (2000, 2, 256, 1e-3, 250, 50),
+    "dcgan": (6000, 64, 64, 2e-4, 250, 250),
+    "vae": (4000, 64, 64, 1e-3, 250, 250),
+}
+DEFAULTED = ("steps", "batch_size", "patch_size", "lr", "val_every", "ckpt_every")
+
+
+def with_defaults(cfg: TrainConfig, recipe: str) -> TrainConfig:
+    given = {k: getattr(cfg, k) for k in DEFAULTED}
+    return replace(cfg, **{k: v if given[k] is None else given[k]
+                           for k, v in zip(DEFAULTED, RECIPE_DEFAULTS.get(recipe, RECIPE_DEFAULTS["psnr"]))})
 
 
 def lr_factor(step: int, total: int, warmup: int, min_ratio: float) -> float:
@@ -64,9 +85,10 @@ def train(cfg: TrainConfig) -> Path:
     """Runs (or resumes) a training run; returns the path of the final weights."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    entry = zoo.resolve(cfg.model, cfg.scale)
+    cfg = with_defaults(cfg, entry.recipe)
     if cfg.steps <= 0 or cfg.batch_size <= 0 or cfg.patch_size <= 0:
         raise VgxError("--steps, --batch-size and --patch-size must be positive")
-    entry = zoo.resolve(cfg.model, cfg.scale)
     card = entry.card()
     dist = init_from_env()
     try:

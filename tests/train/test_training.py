@@ -13,7 +13,7 @@ import torch
 from tests.conftest import REPO
 from vgx.errors import VgxError
 from vgx.train import recipes
-from vgx.train.loop import TrainConfig, lr_factor, train
+from vgx.train.loop import RECIPE_DEFAULTS, TrainConfig, lr_factor, train, with_defaults
 
 
 def _cfg(image_dir, out, **kw) -> TrainConfig:
@@ -29,6 +29,14 @@ def _weights(path) -> dict[str, torch.Tensor]:
 def _losses(out) -> list[float]:
     with open(out / "train_log.csv") as f:
         return [float(r["loss"]) for r in csv.DictReader(f)]
+
+
+def test_unset_options_take_the_recipe_s_shipped_settings_and_given_ones_win() -> None:
+    style = with_defaults(TrainConfig(model="style-x", data=[]), "style")
+    assert (style.steps, style.batch_size, style.patch_size) == (2000, 2, 256)  # the second wave's first stage
+    sr = with_defaults(TrainConfig(model="espcn-x2", data=[], batch_size=4), "psnr")
+    assert (sr.steps, sr.batch_size, sr.patch_size, sr.lr) == (10_000, 4, 32, 1e-3)
+    assert with_defaults(TrainConfig(model="m", data=[]), "no-such-recipe").steps == RECIPE_DEFAULTS["psnr"][0]
 
 
 def test_loss_goes_down_and_artifacts_are_written(image_dir, tmp_path) -> None:

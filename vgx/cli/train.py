@@ -21,12 +21,17 @@ def train(
     scale: Optional[int] = typer.Option(None, help="with a family name: vgx train espcn --scale 3"),
     val: Optional[Path] = typer.Option(None, help="folder of held-out HR images (default: built-in demo images)"),
     out: Path = typer.Option(Path("runs/train"), help="checkpoints, log, sample grids"),
-    steps: int = typer.Option(10_000, help="total optimiser steps"),
-    batch_size: int = typer.Option(16, help="patches per step (per process under torchrun)"),
-    patch_size: int = typer.Option(32, help="LR patch side in pixels"),
-    lr: float = typer.Option(1e-3, help="peak learning rate (Adam; warm-up then cosine)"),
-    val_every: int = typer.Option(1000, help="validate and write a sample grid every N steps"),
-    ckpt_every: int = typer.Option(500, help="write the resumable checkpoint every N steps"),
+    steps: Optional[int] = typer.Option(None, help="total optimiser steps [default: the recipe's: SR 10000, style "
+                                        "2000, vae 4000, dcgan 6000, srgan 400]"),
+    batch_size: Optional[int] = typer.Option(None, help="patches per step, per process under torchrun [SR 16, style 2, "
+                                             "faces 64, srgan 8]"),
+    patch_size: Optional[int] = typer.Option(None, help="LR patch side in pixels [SR 32, style 256, srgan 24]"),
+    lr: Optional[float] = typer.Option(None, help="peak learning rate, Adam, warm-up then cosine [1e-3; dcgan 2e-4, "
+                                       "srgan 1e-4]"),
+    val_every: Optional[int] = typer.Option(None, help="validate and write a sample grid every N steps [SR 1000, "
+                                            "others 100-250]"),
+    ckpt_every: Optional[int] = typer.Option(None, help="write the resumable checkpoint every N steps [SR 500, "
+                                             "style 50]"),
     seed: int = typer.Option(0),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
     resume: Optional[Path] = typer.Option(None, help="continue exactly from this last.pt"),
@@ -45,7 +50,8 @@ def train(
     teacher: Optional[Path] = typer.Option(None, help="style: distil from this trained style model (a full one, for "
                                            "--slim) instead of the VGG-19 losses; with --style too, the painting's "
                                            "style term stays"),
-    beta: float = typer.Option(1.0, help="vae: weight of the KL term (smaller keeps more of each face)"),
+    beta: float = typer.Option(0.03, help="vae: weight of the KL term (smaller keeps more of each face; samples "
+                               "come from the fitted prior)"),
     perceptual_weight: float = typer.Option(0.0, help="vae: weight of the VGG-19 feature reconstruction term"),
 ) -> None:
     """Train a zoo model (PyTorch; data-parallel under torchrun). Style: vgx train style --style IMG --data DIR."""
