@@ -38,9 +38,10 @@ def face_crop(rgb: np.ndarray, size: int = SIZE) -> np.ndarray:
 
 class FaceSampler:
     """All images in memory (greyscale becomes 3 equal channels); random flips, and with `augment`
-    a small random affine and contrast and brightness jitter (JITTER). Augmenting is what lets a VAE keep people it never saw: on ORL's 36
-    training people it lifted held-out reconstruction from 22.9 to 25.0 dB at the same 1000
-    steps (the VAE section of the README). The GAN samples what it is shown, so it is not augmented."""
+    a small random affine and contrast and brightness jitter (JITTER). Augmenting is what lets a
+    VAE keep people it never saw: on ORL's 36 training people it lifted held-out reconstruction
+    from 22.9 to 25.0 dB at the same 1000 steps (the VAE section of the README). The GAN samples
+    what it is shown, so it is not augmented."""
 
     MARGIN = 1.125  # images are kept with their short side at 64 x this: room for shifts and zoom
 

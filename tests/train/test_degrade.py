@@ -13,7 +13,17 @@ from vgx.errors import VgxError
 from vgx.images import demo_images
 from vgx.metrics import psnr
 from vgx.train.codec import codec_round_trip
-from vgx.train.degrade import RESTORE, DegradeConfig, add_noise, config_for, degrade, gaussian_kernel, jpeg, parse_spec, sinc_kernel
+from vgx.train.degrade import (
+    RESTORE,
+    DegradeConfig,
+    add_noise,
+    config_for,
+    degrade,
+    gaussian_kernel,
+    jpeg,
+    parse_spec,
+    sinc_kernel,
+)
 
 GREY = np.full((96, 96, 3), 0.5, np.float32)
 
