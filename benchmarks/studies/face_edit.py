@@ -7,8 +7,8 @@
   the pixels (not the latents), trained on s1..s36's labels, its accuracy checked by
   leave-one-person-out on those people and on the held-out people's photos as they are;
 - the judge on edits of held-out faces: the share of faces without glasses judged 'glasses'
-  at strength 0 (recon), +1, +2, and of faces with glasses judged so at -1, -2;
-- a strip per held-out person (input | recon | -1 | +1 | +2): benchmarks/results/face_edit.png.
+  at strength 0 (recon), +1, +2, +3, and of faces with glasses judged so at -1, -2;
+- a strip per held-out person (input | recon | -1 | +1 | +2 | +3): benchmarks/results/face_edit.png.
 Writes benchmarks/results/face_edit.{json,md}.
 """
 
@@ -30,7 +30,8 @@ from vgx.train.faces import face_crop
 from vgx.train.loading import load_model
 from vgx.train.tensors import to_tensor, to_uint8
 
-STRENGTHS = (-2.0, -1.0, 0.0, 1.0, 2.0)
+STRENGTHS = (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+STRIP = (0.0, -1.0, 1.0, 2.0, 3.0)  # after the input
 
 
 def hog_features(faces: np.ndarray) -> np.ndarray:
@@ -94,16 +95,17 @@ def main() -> None:
     strips = []
     for person in sorted(set(who_ho)):
         i = who_ho.index(person)
-        panels = [x_ho[i]] + [edits[s][i] for s in (0.0, -1.0, 1.0, 2.0)]
+        panels = [x_ho[i]] + [edits[s][i] for s in STRIP]
         strips.append(np.repeat(np.repeat(side_by_side(panels), 2, 0), 2, 1))
     args.out.mkdir(parents=True, exist_ok=True)
     grid = np.concatenate([np.pad(s, ((0, 4), (0, 0), (0, 0)), constant_values=255) for s in strips])
-    save_rgb(args.out / "face_edit.png", caption(grid, ["input", "recon", "-1", "+1", "+2"], [136] * 5))
+    labels = ["input"] + ["recon" if s == 0 else f"{s:+g}" for s in STRIP]
+    save_rgb(args.out / "face_edit.png", caption(grid, labels, [136] * len(labels)))
     (args.out / "face_edit.json").write_text(json.dumps(res, indent=1))
     md = (f"{card.name} (latent {vae.latent_dim}): held-out recon {res['recon_psnr_held_out']} dB PSNR; judge (HOG + "
           f"logistic regression on s1..s36 pixels) leave-one-person-out accuracy {res['judge_leave_one_person_out_accuracy']}, "
-          f"on held-out photos {res['judge_held_out_accuracy']}\n\n| strength | -2 | -1 | 0 (recon) | +1 | +2 |\n"
-          "|---|---:|---:|---:|---:|---:|\n"
+          f"on held-out photos {res['judge_held_out_accuracy']}\n\n| strength | "
+          + " | ".join("0 (recon)" if s == 0 else f"{s:+g}" for s in STRENGTHS) + " |\n|---|" + "---:|" * len(STRENGTHS) + "\n"
           + "".join(f"| {k} | " + " | ".join(f"{res[key][f'{s:+g}']:.2f}" for s in STRENGTHS) + " |\n"
                     for k, key in (("held-out faces without glasses judged 'glasses'", "without_glasses_judged_glasses"),
                                    ("held-out faces with glasses judged 'glasses'", "with_glasses_judged_glasses"))))
