@@ -221,9 +221,21 @@ def test_edit_out_folder_writes_one_png_per_strength(faces: Path, tmp_path: Path
                 "--out", str(tmp_path / "vae"))
     assert r.returncode == 0, r.stderr
     vae, store = str(tmp_path / "vae" / "model.pt"), tmp_path / "dirs.json"
-    store.write_text(json.dumps({"glasses": [0.1] * 128}))
+    dim = torch.load(vae, weights_only=True)["card"]["arch_kwargs"]["latent_dim"]
+    store.write_text(json.dumps({"glasses": [0.1] * dim}))
     files = sorted(faces.glob("*.png"))
     r = run_vgx("edit", vae, "--direction", "glasses", "--input", str(files[0]), "--directions", str(store),
                 "--strengths", "-1,0,1,2", "--out", str(tmp_path / "edits"))
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "edits").iterdir()) == ["+1.png", "+2.png", "-1.png", "recon.png"]
+
+
+def test_the_shipped_vae_edits_glasses_out_of_the_box(tmp_path: Path) -> None:
+    from vgx.train.edit import shipped_directions
+
+    assert len(shipped_directions("vae-faces")["glasses"]) == zoo.resolve("vae-faces").card().arch_kwargs["latent_dim"]
+    face = tmp_path / "face.png"
+    save_rgb(face, demo_images()["astronaut"][20:240, 170:350])
+    r = run_vgx("edit", "vae-faces", "--direction", "glasses", "--input", str(face), "--out", str(tmp_path / "strip.png"))
+    assert r.returncode == 0, r.stderr
+    assert 6 * 128 <= load_rgb(tmp_path / "strip.png").shape[1] < 7 * 128  # input and five strengths, 128 px each
