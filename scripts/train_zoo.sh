@@ -184,8 +184,8 @@ case "${1:-a}" in
     run compact-x1-real 6000 16 48 5e-4
     RUNS_NAME=compact-x4-real run_as compact-x4-real 4000 16 24 2e-4 --init train/weights/compact-x4.pt
     ;;
-  real-d)  # restoration again on its own degradation (degrade.RESTORE: no resize stage, little blur;
-    # the first run, on the SR config, learnt to sharpen and fell below its input)
+  real-d)  # restoration again on its own degradation (degrade.RESTORE: no resize stage, little blur).
+    # Stopped at 3000 steps: the net never left the identity (README, real-world input); not a recipe yet
     RUNS_NAME=compact-x1-real-r run_as compact-x1-real 6000 16 48 5e-4
     ;;
   faces)
