@@ -55,9 +55,9 @@ class DegradeConfig:
 
 
 # Restoration at the input resolution (compact-x1-real): no resize stage (a down-and-up resize
-# is a blur the target frame does not have) and little blur. Trained on the default config, the
-# first compact-x1-real learnt to sharpen and scored below its own input on mild Set5 (33.48 vs
-# 33.87 dB) and on the carphone clip (24.63 vs 24.83 dB).
+# is a blur the target frame does not have) and little blur: noise and compression are what a
+# restored frame should lose. (Neither this nor the SR config has trained compact-x1-real yet:
+# the net stays near the identity; README, real-world input.)
 RESTORE = DegradeConfig(blur_prob=0.1, blur_sigma=(0.2, 0.8), stages=("blur", "noise", "compress"))
 
 

@@ -93,7 +93,7 @@ def test_the_pipeline_is_reproducible_from_its_seed_and_has_the_lr_size() -> Non
 
 def test_restoration_pairs_keep_the_frame_sharp_and_its_size() -> None:
     # x1 (restore) trains on noise and blocks at full resolution: no resize stage, whose
-    # down-and-up trip would be a blur that taught the first compact-x1-real to sharpen
+    # down-and-up trip would be a blur the target frame does not have
     assert config_for(1) is RESTORE and "resize" not in RESTORE.stages and config_for(2) == DegradeConfig()
     hr = photo()
     quiet = DegradeConfig(blur_prob=0.0, noise_prob=0.0, jpeg_quality=(95, 95), video_prob=0.0, clean_prob=0.0,
