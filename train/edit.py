@@ -160,8 +160,7 @@ def apply(model: str, name: str, strengths: list[float], face: Path | None, seed
             labels.append("input")
             z = mu[0]
         else:
-            noise = torch.randn(vae.latent_dim, generator=torch.Generator().manual_seed(seed))
-            z = vae.prior_mean + vae.prior_scale @ noise  # a sample from the fitted prior, in the raw latent space
+            z = vae.prior_latent(torch.randn(1, vae.latent_dim, generator=torch.Generator().manual_seed(seed)))[0]
         for s in strengths:
             panels.append(to_uint8(vae.decode((z + s * d)[None])[0]))
             labels.append("recon" if s == 0 else f"{s:+g}")

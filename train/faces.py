@@ -51,8 +51,9 @@ class FaceSampler:
             raise VgxError(f"{len(files)} image(s) in {', '.join(map(str, folders))}: a generator needs at least "
                            f"{MIN_IMAGES} (hundreds for good results)")
         self.augment = augment
-        self.images = np.stack([face_crop(load_rgb(f)) for f in files])
-        self.sources = [_short_side(load_rgb(f), round(SIZE * self.MARGIN)) for f in files] if augment else []
+        rgbs = [load_rgb(f) for f in files]  # read once: the crops and, to jitter, the wider sources
+        self.images = np.stack([face_crop(rgb) for rgb in rgbs])
+        self.sources = [_short_side(rgb, round(SIZE * self.MARGIN)) for rgb in rgbs] if augment else []
 
     def __len__(self) -> int:
         return len(self.images)

@@ -51,7 +51,7 @@ def test_the_fitted_prior_recovers_a_gaussian_and_old_weights_load_with_the_stan
     vae.fit_prior(means, shrink=0.0)
     assert torch.allclose(vae.prior_mean, torch.tensor([1.0, -2, 0, 3]), atol=0.05)
     assert torch.allclose(vae.prior_scale @ vae.prior_scale.T, a @ a.T, atol=0.08)
-    assert torch.allclose(vae(z), vae.decode(vae.prior_mean + z @ vae.prior_scale.T))
+    assert torch.allclose(vae(z), vae.decode(vae.prior_mean + z @ vae.prior_scale.T))  # forward = prior_latent + decode
     old = {k: v for k, v in ConvVAE(latent_dim=4, width=8).state_dict().items() if not k.startswith("prior_")}
     fresh = ConvVAE(latent_dim=4, width=8)
     fresh.load_state_dict(old)  # strict: weights saved before the prior existed

@@ -67,8 +67,12 @@ class ConvVAE(nn.Module):
     def decode(self, z: Tensor) -> Tensor:
         return self.decoder(self.from_latent(z).reshape(z.shape[0], self.width * 8, 4, 4))
 
+    def prior_latent(self, z: Tensor) -> Tensor:
+        """Standard-normal draws (N x latent_dim) -> draws of the fitted prior, in the raw latent space."""
+        return self.prior_mean + z @ self.prior_scale.T
+
     def forward(self, z: Tensor) -> Tensor:
-        return self.decode(self.prior_mean + z @ self.prior_scale.T)
+        return self.decode(self.prior_latent(z))
 
 
 def kl_divergence(mu: Tensor, logvar: Tensor) -> Tensor:
