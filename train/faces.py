@@ -125,7 +125,7 @@ class DCGANRecipe(Recipe):
 class VAERecipe(Recipe):
     """Reconstruction (pixel MSE, plus optionally VGG-19 feature MSE: sharper faces that keep who
     they are) + beta x KL. beta 1 with 64 latents blurred held-out people to 21.5 dB; a smaller
-    beta and a larger latent keep identity (scripts/train_zoo.sh faces-v2 has the figures)."""
+    beta, a larger latent and jittered faces keep identity (scripts/train_zoo.sh faces-v3; the README's figures)."""
 
     PRIOR_SAMPLES, PRIOR_EVERY = 4096, 50  # the fitted prior: this many recent posterior means, refitted this often
 
