@@ -76,13 +76,39 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 def load_weights(model: nn.Module, payload: dict[str, Any], source: str = "checkpoint", adapt: bool = False) -> None:
-    """Strict load; `adapt` (for --init) also takes per-channel PReLU slopes into one-slope ones."""
+    """Strict load; `adapt` (for --init) also takes per-channel PReLU slopes into one-slope ones
+    and a sub-pixel head of a larger scale into a smaller one (_phase_mean_head)."""
     try:
-        state = _per_layer_slopes(unwrap(model), payload["model"]) if adapt else payload["model"]
+        state = payload["model"]
+        if adapt:
+            state = _phase_mean_head(unwrap(model), _per_layer_slopes(unwrap(model), state))
         unwrap(model).load_state_dict(state, strict=True)
     except (KeyError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0]
         raise VgxError(f"{source} does not fit this model: {first[:200]}") from None
+
+
+def _phase_mean_head(model: nn.Module, state: dict[str, Any]) -> dict[str, Any]:
+    """A conv feeding PixelShuffle(s) has C*s*s outputs (channel-major, phase row, phase column);
+    where this model (scale t < s, t divides s) has C*t*t, each of its phases starts as the mean of
+    the (s/t)^2 larger-scale phases it covers: the same net predicting its residual's local mean.
+    How compact-x1-real starts from compact-x2-real: from scratch (or He-initialised) the plain
+    14-layer stack stays at the identity, from the x2 body it learns at once (README, restoration)."""
+    t = getattr(model, "scale", None)
+    if not isinstance(t, int) or t < 1:
+        return state
+    out = dict(state)
+    for key, target in model.state_dict().items():
+        src = state.get(key)
+        if src is None or src.shape == target.shape or src.shape[1:] != target.shape[1:] or target.shape[0] % (t * t):
+            continue
+        c = target.shape[0] // (t * t)
+        s = round((src.shape[0] / c) ** 0.5)
+        if s * s * c != src.shape[0] or s <= t or s % t:
+            continue
+        k = s // t
+        out[key] = src.float().reshape(c, t, k, t, k, *src.shape[1:]).mean(dim=(2, 4)).reshape(target.shape).to(src.dtype)
+    return out
 
 
 def _per_layer_slopes(model: nn.Module, state: dict[str, Any]) -> dict[str, Any]:

@@ -148,3 +148,22 @@ def test_per_channel_slopes_start_a_one_slope_model_at_their_mean(name: str, tmp
         assert float(n.detach()) == pytest.approx(float(o.detach().mean()))
     leaky = [m for m in new.for_export().modules() if isinstance(m, torch.nn.LeakyReLU)]
     assert len(leaky) == len(slopes_new) and not any(isinstance(m, torch.nn.PReLU) for m in new.for_export().modules())
+
+
+@pytest.mark.parametrize("src, dst", [("compact-x2-real", "compact-x1-real"), ("compact-x4", "compact-x2"),
+                                      ("compact-x4-real", "compact-x1-real")])
+def test_a_larger_scale_head_starts_a_smaller_one_at_its_phase_mean(src: str, dst: str, tmp_path) -> None:
+    # compact-x1-real starts from compact-x2-real: the x1 net must then output the x2 net's
+    # output box-averaged to x1's grid (its residual's local mean), exactly
+    torch.manual_seed(0)
+    src_card, dst_card = zoo.resolve(src).card(), zoo.resolve(dst).card()
+    source = zoo.build(src_card).eval()
+    payload = checkpoint.load(checkpoint.save(tmp_path / "src.pt", src_card, source))
+    target = zoo.build(dst_card).eval()
+    with pytest.raises(VgxError, match="does not fit"):
+        checkpoint.load_weights(target, payload)  # resume stays strict
+    checkpoint.load_weights(target, payload, adapt=True)
+    x = torch.rand(1, 3, 12, 16)
+    with torch.no_grad():
+        box = torch.nn.functional.avg_pool2d(source(x), src_card.scale // dst_card.scale)
+        assert torch.allclose(target(x), box, atol=1e-5)
