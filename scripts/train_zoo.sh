@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-c, faces: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-f, faces: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,7 +65,7 @@ sty() {  # style file [--slim] [vgx train options]: VGG-19 loss (train/style.py)
   vgx train "$name" --style "${VGX_DATA:-../shared/data}/style/style-images/$file" --data "$D/train/BSD200" --data "$D/train/T91" \
     --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$STYLE_STEPS" --batch-size 2 \
     --patch-size 256 --lr "${LR:-1e-3}" --style-weight 5 --stability-weight "${STABILITY:-1000}" --threads 1 --val-every 250 \
-    --ckpt-every 50 --stop-at "${STOP_AT:-$STYLE_STEPS}" "${resume[@]}" "$@" >>"$out/console.log" 2>&1
+    --ckpt-every "${CKPT_EVERY:-50}" --stop-at "${STOP_AT:-$STYLE_STEPS}" "${resume[@]}" "$@" >>"$out/console.log" 2>&1
 }
 
 stabilize() {  # style file run [--slim]: the texture/flicker curve's last two points, from a finished run:
@@ -83,9 +83,11 @@ distil() {  # style teacher-run out steps init-weights [vgx train options]: the 
   mkdir -p "$out"
   vgx train "style-$style-slim" --teacher "$teacher/model.pt" --data "$D/train/BSD200" --data "$D/train/T91" \
     --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$steps" --batch-size 2 --patch-size 256 \
-    --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every 50 --init "$init" "$@" "${resume[@]}" \
+    --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every "${CKPT_EVERY:-50}" --init "$init" "$@" "${resume[@]}" \
     >>"$out/console.log" 2>&1
 }
+# style-c / slim-c: these styles (name:painting), or the ones in $STYLES (scripts/gpu_styles.sh: one per process)
+STYLES=${STYLES:-starry-night:starry_night.jpg wave:wave.jpg the-scream:the_scream.jpg composition-vii:composition_vii.jpg}
 STYLE_STEPS=${STYLE_STEPS:-2000}  # (per call: STYLE_STEPS=800 sty ...); the first wave (EfficientNet loss,
 # 128 px crops, 800-1300 steps, stability 3000-6000) is in this file's history
 
@@ -133,7 +135,7 @@ case "${1:-a}" in
     ;;
   style-c)  # the other styles from the shipped udnie's weights (the same net learns a new painting in
     # fewer steps than from scratch): 1200 steps at stability 5000, then the curve's 20000 stage
-    for s in starry-night:starry_night.jpg wave:wave.jpg the-scream:the_scream.jpg composition-vii:composition_vii.jpg; do
+    for s in $STYLES; do
       STYLE_STEPS=1200 STABILITY=5000 sty "${s%%:*}" "${s#*:}" --init train/weights/style-udnie.pt
       STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-${s%%:*}-stab20000 \
         sty "${s%%:*}" "${s#*:}" --init "$RUNS/style-${s%%:*}/model.pt"
@@ -141,7 +143,7 @@ case "${1:-a}" in
     ;;
   slim-c)  # the slims of style-c's styles, each once its full model is done: distilled with the painting's
     # style term (udnie's second stage) straight from the shipped udnie slim
-    for s in starry-night:starry_night.jpg wave:wave.jpg the-scream:the_scream.jpg composition-vii:composition_vii.jpg; do
+    for s in $STYLES; do
       [ "$(done_steps "$RUNS/style-${s%%:*}-stab20000")" -ge 400 ] || continue  # its full model is not done yet
       distil "${s%%:*}" "$RUNS/style-${s%%:*}-stab20000" "$RUNS/style-${s%%:*}-slim-distill-style" 1000 \
         train/weights/style-udnie-slim.pt --val-every 250 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
@@ -184,9 +186,17 @@ case "${1:-a}" in
     run compact-x1-real 6000 16 48 5e-4
     RUNS_NAME=compact-x4-real run_as compact-x4-real 4000 16 24 2e-4 --init train/weights/compact-x4.pt
     ;;
+  real-e)  # compact-x4-real's second slice, as real-c did for x2: 4000 steps at 2e-4 left mild Set5 at
+    # 26.68 dB (bicubic 26.20, goal +0.6): longer, larger crops, higher lr
+    RUNS_NAME=compact-x4-real-c run_as compact-x4-real 8000 16 32 5e-4 --init "$RUNS/compact-x4-real/model.pt"
+    ;;
   real-d)  # restoration again on its own degradation (degrade.RESTORE: no resize stage, little blur).
-    # Stopped at 3000 steps: the net never left the identity (README, real-world input); not a recipe yet
+    # Stopped at 3000 steps: the net never left the identity (README, real-world input); not a recipe
     RUNS_NAME=compact-x1-real-r run_as compact-x1-real 6000 16 48 5e-4
+    ;;
+  real-f)  # restoration from compact-x2-real's body, its head's phases averaged (checkpoint._phase_mean_head):
+    # the 14 plain layers pass almost no gradient from a fresh init; from the x2 body they learn at once
+    RUNS_NAME=compact-x1-real-f run_as compact-x1-real 6000 16 48 2e-4 --init train/weights/compact-x2-real.pt
     ;;
   faces)
     face_split

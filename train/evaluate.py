@@ -12,7 +12,7 @@ from vgx.sr_protocol import EvalReport, ImageScore
 from vgx.sr_protocol import evaluate as evaluate_upscaler
 from vgx.sr_protocol import score_image as score_with
 
-from .tensors import to_tensor, to_uint8
+from .tensors import device_of, to_tensor, to_uint8
 
 __all__ = ["EvalReport", "ImageScore", "evaluate", "score_image", "upscale"]
 
@@ -24,7 +24,8 @@ def upscale(model: nn.Module, lr: np.ndarray) -> np.ndarray:
     A channels-last input steers PyTorch off the reference kernel it picks for wide
     convolutions with few outputs (SRResNet's 9x9 tail), without touching the weights.
     """
-    return to_uint8(model(to_tensor(lr).contiguous(memory_format=torch.channels_last)))
+    x = to_tensor(lr).to(device_of(model)).contiguous(memory_format=torch.channels_last)
+    return to_uint8(model(x))
 
 
 def score_image(model: nn.Module, hr: np.ndarray, scale: int, name: str = "", degrade=None,

@@ -25,7 +25,7 @@ from vgx.metrics import psnr
 from .models.dcgan import Critic
 from .models.vae import ConvVAE, kl_divergence
 from .recipes import Recipe
-from .tensors import to_tensor, to_uint8
+from .tensors import device_of, to_tensor, to_uint8
 
 SIZE = 64
 MIN_IMAGES = 16
@@ -110,7 +110,7 @@ class DCGANRecipe(Recipe):
     def step(self, real: Tensor) -> dict[str, Tensor]:
         self.model.train()
         n = real.shape[0]
-        fake = self.model(torch.randn(n, self.latent_dim))
+        fake = self.model(torch.randn(n, self.latent_dim, device=real.device))
         loss_d = F.relu(1.0 - self.critic(real)).mean() + F.relu(1.0 + self.critic(fake.detach())).mean()
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -216,15 +216,16 @@ class GenValidator:
     def run(self, model: nn.Module, grid_path: Path | None = None) -> dict[str, float]:
         was = model.training
         model.eval()
-        samples = model(self.noise)
+        dev = device_of(model)
+        samples = model(self.noise.to(dev)).cpu()
         out = {"val_diversity": diversity(samples)}
         self.best = max(self.best, out["val_diversity"])
         if out["val_diversity"] < 0.5 * self.best:
             self.log(f"warning: sample diversity fell to {out['val_diversity']:.2f} from {self.best:.2f}: "
                      "likely mode collapse (lower --lr, or resume from an earlier checkpoint)")
         if self.held_out is not None and isinstance(model, ConvVAE):
-            mu, _ = model.encode(self.held_out)
-            recon = model.decode(mu)
+            mu, _ = model.encode(self.held_out.to(dev))
+            recon = model.decode(mu).cpu()
             out["val_recon_psnr"] = psnr(recon.numpy(), self.held_out.numpy(), peak=1.0)
         model.train(was)
         if grid_path is not None:

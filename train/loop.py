@@ -49,6 +49,7 @@ class TrainConfig:
     ckpt_every: int | None = None
     seed: int = 0
     threads: int | None = None
+    device: str = "auto"  # auto: the GPU where PyTorch sees one, else the CPU
     resume: str | None = None
     init: str | None = None  # start from these weights (e.g. srresnet for srgan)
     stop_at: int | None = None  # stop after this step (resumable), keeping the schedule of `steps`
@@ -73,6 +74,26 @@ def with_defaults(cfg: TrainConfig, recipe: str) -> TrainConfig:
                            for k, v in zip(DEFAULTED, RECIPE_DEFAULTS.get(recipe, RECIPE_DEFAULTS["psnr"]))})
 
 
+def resolve_device(name: str) -> torch.device:
+    """`auto`, `cpu`, `cuda` or `cuda:N`; a clear error where the GPU asked for is not there."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise VgxError(f"--device {name}: not a device; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise VgxError(f"--device {name}: this PyTorch ({torch.__version__}) sees no CUDA GPU; use --device cpu")
+        if device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())  # set_device needs an index
+        if device.index >= torch.cuda.device_count():
+            raise VgxError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) here")
+    elif device.type != "cpu":
+        raise VgxError(f"--device {name}: vgx trains on cpu or cuda")
+    return device
+
+
 def lr_factor(step: int, total: int, warmup: int, min_ratio: float) -> float:
     """Linear warm-up, then cosine decay to min_ratio at `total`."""
     if step < warmup:
@@ -91,8 +112,14 @@ def train(cfg: TrainConfig) -> Path:
         raise VgxError("--steps, --batch-size and --patch-size must be positive")
     card = entry.card()
     dist = init_from_env()
+    device = resolve_device(cfg.device)
+    if device.type == "cuda":
+        if dist.world > 1:  # torchrun: one GPU per process
+            device = torch.device("cuda", dist.rank % torch.cuda.device_count())
+        torch.cuda.set_device(device)
+        torch.backends.cudnn.benchmark = True  # fixed crop sizes: pick the fastest kernels once
     try:
-        return _run(cfg, entry, card, dist)
+        return _run(cfg, entry, card, dist, device)
     finally:
         shutdown()
 
@@ -165,7 +192,7 @@ def _pretrained_generator() -> str:
     return str(path)
 
 
-def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
+def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.device) -> Path:
     out = Path(cfg.out)
     log = console.log if dist.main else (lambda *a, **k: None)
     sampler = _make_data(entry, card, cfg, log)
@@ -177,8 +204,9 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
         checkpoint.load_weights(model, start, f"--init {init}", adapt=True)
         started = checkpoint.card_of(start)
         card.init_steps = started.init_steps + started.train_steps
-    model = dist.wrap(model)
+    model = dist.wrap(model.to(device))
     recipe = _make_recipe(entry, model, card, cfg, dist)
+    recipe.to(device)
     rng = np.random.default_rng(cfg.seed)
     step = 0
     if cfg.resume:
@@ -202,7 +230,8 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
                  "torch_rng": torch.get_rng_state(), "config": _config_record(cfg)}
         return checkpoint.save(out / "last.pt", card, model, state)
 
-    log(f"training {card.name} on {len(sampler)} images, {cfg.steps} steps, batch {cfg.batch_size} x {dist.world}")
+    log(f"training {card.name} on {len(sampler)} images, {cfg.steps} steps, batch {cfg.batch_size} x {dist.world}, "
+        f"on {torch.cuda.get_device_name(device) if device.type == 'cuda' else 'the CPU'}")
     log_file = out / "train_log.csv"
     metrics: dict[str, float] = {}
     with train_progress(card.name, cfg.steps, step, enabled=dist.main) as progress:
@@ -214,7 +243,8 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist) -> Path:
             for opt in recipe.optimizers():
                 for group in opt.param_groups:
                     group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
-            batch = sampler.sample(rng, cfg.batch_size * dist.world, dist.part(cfg.batch_size))
+            batch = [t.to(device, non_blocking=True) for t in sampler.sample(rng, cfg.batch_size * dist.world,
+                                                                              dist.part(cfg.batch_size))]
             losses = {k: float(v) for k, v in recipe.step(*batch).items()}
             if not all(math.isfinite(v) for v in losses.values()):
                 last = out / "last.pt"

@@ -24,6 +24,17 @@ class Recipe:
     optims: dict[str, torch.optim.Optimizer]
     nets: dict[str, nn.Module] = {}
 
+    def to(self, device: torch.device) -> None:
+        """Moves what the recipe holds besides the model (loss network, teacher, critic, style
+        Grams) to the training device; modules move in place, so the optimisers keep their params."""
+        for name, value in vars(self).items():
+            if isinstance(value, nn.Module):
+                value.to(device)
+            elif isinstance(value, torch.Tensor):
+                setattr(self, name, value.to(device))
+            elif isinstance(value, dict) and value and all(isinstance(v, torch.Tensor) for v in value.values()):
+                setattr(self, name, {k: v.to(device) for k, v in value.items()})
+
     def optimizers(self) -> list[torch.optim.Optimizer]:
         return list(self.optims.values())
 

@@ -32,7 +32,7 @@ from vgx.images import caption, center_square, demo_images, list_images, load_rg
 
 from .recipes import Recipe
 from .style_losses import content_loss, gram, random_motion, stability_loss, style_loss, tv_loss, warp
-from .tensors import to_tensor, to_uint8
+from .tensors import device_of, to_tensor, to_uint8
 from .vgg import VGG19Features
 
 CONTENT_LAYER = "relu3_1"
@@ -132,7 +132,7 @@ class StyleRecipe(Recipe):
         out = self.model(content)
         parts = self.losses(content, out)
         if self.w["stability"] > 0:
-            theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:])
+            theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
             moved, _ = warp(content, theta)
             noisy = self.model(moved + self.noise_std * torch.randn_like(content))
             parts["stability"] = stability_loss(noisy, out, theta)
@@ -158,7 +158,7 @@ class StyleValidator:
         totals: dict[str, float] = {}
         pairs = []
         for img in self.images:
-            x = to_tensor(img)
+            x = to_tensor(img).to(device_of(model))
             y = model(x).clamp(0, 1)
             for k, v in self.recipe.losses(x, y).items():
                 totals[k] = totals.get(k, 0.0) + float(v) / len(self.images)

@@ -13,6 +13,11 @@ def to_tensor(rgb: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(rgb_to_nchw(rgb))
 
 
+def device_of(model: torch.nn.Module) -> torch.device:
+    """Where the model's weights are (cpu for a model without any): validators feed it there."""
+    return next(model.parameters(), torch.empty(0)).device
+
+
 def to_uint8(t: torch.Tensor) -> np.ndarray:
     """Nx3xHxW (or 3xHxW) -> uint8 RGB: one HxWx3 image for one input, else NxHxWx3."""
     return nchw_to_rgb(t.detach().float().cpu().numpy())

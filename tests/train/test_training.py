@@ -135,3 +135,17 @@ def test_ddp_two_processes_match_one_with_double_batch(image_dir, tmp_path, form
     a, b = _weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt")
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+
+
+def test_device_choice_is_checked_before_any_work() -> None:
+    from vgx.train.loop import resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(VgxError, match="not a device"):
+        resolve_device("gpu0")
+    with pytest.raises(VgxError, match="vgx trains on cpu or cuda"):
+        resolve_device("meta")
+    if not torch.cuda.is_available():
+        with pytest.raises(VgxError, match="sees no CUDA GPU"):
+            resolve_device("cuda")

@@ -52,7 +52,7 @@ class ConvVAE(nn.Module):
         diagonal so a few thousand samples give a well-conditioned factor."""
         cov = torch.cov(means.T.double())
         cov = (1 - shrink) * cov + shrink * torch.diag(torch.diag(cov))
-        cov += 1e-6 * torch.eye(self.latent_dim, dtype=cov.dtype) * torch.diag(cov).mean()
+        cov += 1e-6 * torch.eye(self.latent_dim, dtype=cov.dtype, device=cov.device) * torch.diag(cov).mean()
         self.prior_mean.copy_(means.mean(0))
         self.prior_scale.copy_(torch.linalg.cholesky(cov).float())
 
