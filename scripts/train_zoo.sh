@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-f, faces: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-f, faces, faces-v2..v4: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -141,6 +141,17 @@ case "${1:-a}" in
         sty "${s%%:*}" "${s#*:}" --init "$RUNS/style-${s%%:*}/model.pt"
     done
     ;;
+  style-curve-c)  # a style-c style's trade-off curve, one point per call: 1200 steps from udnie at $STABILITY,
+    # then two slims distilled from it with the painting's style term at weight 1 and 5. The Scream's
+    # 20000 stage flattened it below its painting's own gradient (0.17 against 0.43; README, styles)
+    st_name=${STYLE_NAME:-the-scream} st_file=${STYLE_FILE:-the_scream.jpg} st_stab=${STABILITY:-5000}
+    run_dir=$RUNS/style-$st_name-stab$st_stab
+    STYLE_STEPS=1200 STY_OUT=$run_dir sty "$st_name" "$st_file" --init train/weights/style-udnie.pt
+    for w in 1 5; do
+      distil "$st_name" "$run_dir" "$run_dir-slim-w$w" 1000 train/weights/style-udnie-slim.pt --val-every 250 \
+        --style "${VGX_DATA:-../shared/data}/style/style-images/$st_file" --style-weight "$w"
+    done
+    ;;
   slim-c)  # the slims of style-c's styles, each once its full model is done: distilled with the painting's
     # style term (udnie's second stage) straight from the shipped udnie slim
     for s in $STYLES; do
@@ -212,5 +223,10 @@ case "${1:-a}" in
     # training people); jittered faces (FaceSampler augment), 256 latents, KL weight 0.03, the fitted prior
     face_split
     RUNS_NAME=vae-faces-v3 gen vae-faces 4000 64 1e-3 --beta 0.03
+    ;;
+  faces-v4)  # v3's recipe with the zoo's squeezed latent layers (ConvVAE squeeze 64): 2.2M parameters, not
+    # 4.6M (the shipped file was 9.2 MB); v3 was the 256-latent net without it
+    face_split
+    RUNS_NAME=vae-faces-v4 gen vae-faces 4000 64 1e-3 --beta 0.03
     ;;
 esac

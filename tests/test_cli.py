@@ -84,3 +84,15 @@ def test_models_table_lists_the_zoo() -> None:
                  "srresnet-x4", "srgan-x4"]:
         assert name in r.stdout
     assert "GMACs" in r.stdout and "Set5" in r.stdout
+
+
+def test_a_long_caption_shrinks_into_its_own_panel() -> None:
+    import numpy as np
+
+    from vgx.images import caption
+
+    panels = np.zeros((10, 100 + 4 + 100, 3), np.uint8)
+    out = caption(panels, ["runs/gpu/style-composition-vii-slim-distill-style/model.pt", ""], [100, 100])
+    strip = out[:22]
+    assert (strip[:, :100] < 128).any()  # the label is drawn
+    assert (strip[:, 104:] == 255).all()  # and stops at its panel's edge

@@ -159,7 +159,9 @@ def caption(image: np.ndarray, labels: list[str], widths: list[int], gap: int = 
     strip = np.full((height, image.shape[1], 3), 255, np.uint8)
     x = 0
     for label, w in zip(labels, widths):
-        cv2.putText(strip, label, (x + 4, height - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        (text_w, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
+        scale = 0.5 * min(1.0, max(w - 8, 1) / max(text_w, 1))  # a long name shrinks to its panel, not into the next
+        cv2.putText(strip, label, (x + 4, height - 7), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
         x += w + gap
     return np.concatenate([strip, image])
 

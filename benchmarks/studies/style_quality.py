@@ -161,7 +161,12 @@ def picture(photos: list[np.ndarray], columns: dict[str, list[np.ndarray]], styl
               for i in range(min(rows, len(photos)))]
     widths = [256] * (2 + len(columns))
     save_rgb(path, caption(np.concatenate([np.pad(s, ((0, 4), (0, 0), (0, 0)), constant_values=255) for s in strips]),
-                           ["photo", "painting", *columns], widths))
+                           ["photo", "painting", *(short_label(c) for c in columns)], widths))
+
+
+def short_label(model: str) -> str:
+    """A checkpoint by its run folder (the whole path overran its 256 px tile), a zoo name as is."""
+    return Path(model).parent.name if model.endswith(".pt") else model
 
 
 def eval_photos(folders: list[Path], side: int) -> tuple[list[np.ndarray], list[str]]:
@@ -201,7 +206,7 @@ def main() -> None:
         if args.reference:
             jobs.append(("reference udnie (pytorch/examples)", reference_stylizer(), "udnie"))
         for label, stylize, style in jobs:
-            progress.update(task, description=Path(label).stem if label.endswith(".pt") else label)
+            progress.update(task, description=short_label(label))
             row, outs = measure(stylize, style, meter, photos, clips, progress, task)
             rows.append({"model": label, "style": style, **row})
             columns[label] = outs
