@@ -145,11 +145,12 @@ def main() -> None:
     models = {}
     for m in (m for m in args.models.split(",") if m):
         up, scale, name = torch_upscaler(m)
-        models[name] = (up, scale)
+        # a checkpoint goes by its path (beside its shipped namesake; ship_weights finds its row by it)
+        models[m if m.endswith(".pt") else name] = (up, scale)
     with Progress() as progress:
         rows = psnr_table(models, progress)
         flick = flicker(models, args.frames, progress)
-    restore = models.get("compact-x1-real", (None, 1))[0]
+    restore = next((up for up, scale in models.values() if scale == 1), None)  # the (first) restoration model
     cp = carphone(restore)
     args.out.mkdir(parents=True, exist_ok=True)
     doc = {"schema": 1, "conditions": {"mild": "noise=2-10,jpeg=30-60", "h264": "h264=28-35"}, "rows": rows,

@@ -237,3 +237,22 @@ def test_a_slim_style_distils_from_a_trained_full_one_without_the_loss_network(i
     assert np.mean(distill[-4:]) < 0.7 * np.mean(distill[:4])
     card = torch.load(tmp_path / "d" / "model.pt", weights_only=True)["card"]
     assert card["name"] == "style-udnie-slim" and "distilled from style-udnie" in card["trained_on"]
+
+
+def test_the_recipe_moves_everything_it_holds_to_the_training_device(style_images, tmp_path: Path) -> None:
+    # `vgx train --device cuda` moves the recipe after building it; the meta device shows here, with
+    # no GPU, that nothing the recipe holds (loss network, teacher, the painting's Grams) stays behind
+    from vgx.train import checkpoint
+    from vgx.train.style import StyleRecipe
+
+    teacher = checkpoint.save(tmp_path / "t.pt", zoo.resolve("style-udnie").card(), zoo.build(zoo.resolve("style-udnie").card()))
+    card = zoo.resolve("style-udnie-slim").card()
+    model = zoo.build(card)
+    recipe = StyleRecipe(model, card, 1e-3, style_image=str(style_images["rgb"]), style_size=64,
+                         lossnet=str(vgg_file()), teacher=str(teacher))
+    meta = torch.device("meta")
+    model.to(meta)
+    recipe.to(meta)
+    held = [*recipe.lossnet.parameters(), *recipe.lossnet.buffers(), *recipe.teacher.parameters(),
+            *recipe.style_targets.values()]
+    assert held and all(t.device == meta for t in held)
