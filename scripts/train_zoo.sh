@@ -152,6 +152,13 @@ case "${1:-a}" in
         --style "${VGX_DATA:-../shared/data}/style/style-images/$st_file" --style-weight "$w"
     done
     ;;
+  style-noise)  # bikes (near still: under a level of change a frame) flickers 1.7-2.4 for every full style,
+    # whose stability term only ever saw noise of std 0.04 (10 levels): 400 more steps at 20000 from the
+    # shipped udnie with noise std $NOISE (default 0.04), or per sample log-uniform from $NOISE_MIN
+    out=$RUNS/style-udnie-noise${NOISE_MIN:+$NOISE_MIN-}${NOISE:-0.04}
+    STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$out sty udnie udnie.jpg --init train/weights/style-udnie.pt \
+      --stability-noise "${NOISE:-0.04}" ${NOISE_MIN:+--stability-noise-min "$NOISE_MIN"}
+    ;;
   slim-c)  # the slims of style-c's styles, each once its full model is done: distilled with the painting's
     # style term (udnie's second stage) straight from the shipped udnie slim
     for s in $STYLES; do

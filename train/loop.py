@@ -173,6 +173,7 @@ def _make_validator(entry: zoo.ZooEntry, card, cfg: TrainConfig, recipe):
 
 
 ESTIMATE_AFTER = 5  # steps timed before the run says how long it will take on this machine
+ESTIMATE_SKIP = 2  # first steps not timed: cudnn's kernel search made a GPU's look 30x slower
 
 
 def _log_estimate(log, seconds: float, left: int) -> None:
@@ -261,7 +262,9 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
                     log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "step"))
                 _append_csv(log_file, row)
                 progress.advance(metrics)
-                if step == started + ESTIMATE_AFTER:
+                if step == started + ESTIMATE_SKIP:
+                    t_first = time.perf_counter()
+                if step == started + ESTIMATE_SKIP + ESTIMATE_AFTER:
                     _log_estimate(log, time.perf_counter() - t_first, end - step)
             if step % cfg.ckpt_every == 0 or step == end:
                 if dist.main:

@@ -36,7 +36,8 @@ def ship(run_weights: str | Path, sets: dict[str, Path] | None = None, quality: 
     for set_name, m in means.items():
         card.quality[f"{set_name}_psnr_y"] = round(m["psnr_y"], 3)
         card.quality[f"{set_name}_ssim"] = round(m["ssim"], 4)
-        card.quality[f"{set_name}_bicubic_psnr_y"] = round(m["bicubic_psnr_y"], 3)
+        if card.scale > 1:  # at x1 the clean frame is its own "bicubic": infinite PSNR, no figure
+            card.quality[f"{set_name}_bicubic_psnr_y"] = round(m["bicubic_psnr_y"], 3)
     card.quality.update(quality or {})
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / f"{card.name}.pt"

@@ -82,14 +82,20 @@ def load_style_image(path: str | Path, size: int) -> Tensor:
 class StyleRecipe(Recipe):
     def __init__(self, model: nn.Module, card: ModelCard, lr: float, style_image: str = "", style_size: int = 512,
                  content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
-                 stability_weight: float = 1000.0, noise_std: float = 0.04, motion_px: float = 4.0,
+                 stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
+                 motion_px: float = 4.0,
                  lossnet: str | None = None, teacher: str | None = None) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
         self.model, self.card = model, card
         self.w = {"content": content_weight, "style": style_weight, "tv": tv_weight, "stability": stability_weight,
                   "distill": 1000.0}  # MSE x 1000: the scale of the stability term
+        # the stability term's sensor noise: std noise_std, or per sample log-uniform in [noise_min, noise_std]
+        # (a near-still clip changes by under a level a frame: bikes, where the strokes flicker most)
         self.noise_std, self.motion_px = noise_std, motion_px
+        self.noise_min = noise_std if noise_min is None else noise_min
+        if not 0 < self.noise_min <= noise_std:
+            raise VgxError(f"--stability-noise-min {noise_min} must be in (0, --stability-noise {noise_std}]")
         self.teacher: nn.Module | None = None
         self.style_targets: dict[str, Tensor] | None = None
         self.provenance = ""
@@ -134,13 +140,21 @@ class StyleRecipe(Recipe):
         if self.w["stability"] > 0:
             theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
             moved, _ = warp(content, theta)
-            noisy = self.model(moved + self.noise_std * torch.randn_like(content))
+            noisy = self.model(moved + self._noise_std(content) * torch.randn_like(content))
             parts["stability"] = stability_loss(noisy, out, theta)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
         return {"loss": loss.detach(), **{k: v.detach() for k, v in parts.items()}}
+
+
+    def _noise_std(self, content: Tensor) -> Tensor | float:
+        if self.noise_min == self.noise_std:
+            return self.noise_std
+        lo, hi = torch.tensor([self.noise_min, self.noise_std]).log()
+        u = torch.rand(content.shape[0], 1, 1, 1)  # torch's CPU RNG, as the motion: resumable
+        return (lo + (hi - lo) * u).exp().to(content.device)
 
 
 class StyleValidator:

@@ -32,3 +32,13 @@ def test_style_run_keeps_given_figures_and_halves_its_weights(tmp_path: Path) ->
     assert shipped["card"]["quality"]["flicker_max"] == card.quality["flicker_max"] == 1.2
     assert "shipped fp16" in lines[0], lines
     assert all(v.dtype == torch.float16 for v in shipped["model"].values() if v.is_floating_point())
+
+
+def test_the_shipped_index_is_strict_json() -> None:
+    # Infinity (a bicubic 'baseline' at x1 once) is not JSON: other tools' parsers refuse the file
+    import json
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"index.json holds {constant}")
+
+    json.loads((zoo.WEIGHTS_DIR / "index.json").read_text(), parse_constant=refuse)

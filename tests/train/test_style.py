@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from tests.conftest import run_vgx
+from vgx.errors import VgxError
 from vgx.flicker import flicker_ratio
 from vgx.images import demo_images, save_rgb
 from vgx.train import zoo
@@ -256,3 +257,19 @@ def test_the_recipe_moves_everything_it_holds_to_the_training_device(style_image
     held = [*recipe.lossnet.parameters(), *recipe.lossnet.buffers(), *recipe.teacher.parameters(),
             *recipe.style_targets.values()]
     assert held and all(t.device == meta for t in held)
+
+
+def test_the_stability_noise_can_span_a_range_and_a_bad_range_is_refused(tmp_path: Path) -> None:
+    from vgx.train import checkpoint
+    from vgx.train.style import StyleRecipe
+
+    teacher = checkpoint.save(tmp_path / "t.pt", zoo.resolve("style-udnie").card(), zoo.build(zoo.resolve("style-udnie").card()))
+    card = zoo.resolve("style-udnie-slim").card()
+    fixed = StyleRecipe(zoo.build(card), card, 1e-3, teacher=str(teacher))
+    assert fixed._noise_std(torch.zeros(4, 3, 8, 8)) == 0.04  # the shipped recipe: one std
+    spread = StyleRecipe(zoo.build(card), card, 1e-3, teacher=str(teacher), noise_std=0.04, noise_min=0.002)
+    std = spread._noise_std(torch.zeros(512, 3, 8, 8)).flatten()
+    assert 0.002 <= float(std.min()) < 0.003 and 0.03 < float(std.max()) <= 0.04
+    assert 0.3 < float((std < 0.009).float().mean()) < 0.7  # log-uniform: the geometric middle splits it
+    with pytest.raises(VgxError, match="stability-noise-min"):
+        StyleRecipe(zoo.build(card), card, 1e-3, teacher=str(teacher), noise_std=0.01, noise_min=0.02)

@@ -45,6 +45,9 @@ def train(
     content_weight: float = typer.Option(1.0, help="style: content loss weight"),
     tv_weight: float = typer.Option(0.0, help="style: total-variation weight"),
     stability_weight: float = typer.Option(1000.0, help="style: motion + noise stability weight (0 turns it off)"),
+    stability_noise: float = typer.Option(0.04, help="style: std of the sensor noise in the stability term (0..1 scale)"),
+    stability_noise_min: Optional[float] = typer.Option(None, help="style: draw each sample's noise std log-uniform "
+                                                       "between this and --stability-noise"),
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
@@ -69,7 +72,8 @@ def train(
             model = f"style-{(name or style.stem).lower().replace('_', '-')}{'-slim' if slim else ''}"
         extra = {"style_image": str(style) if style else "", "teacher": str(teacher) if teacher else None,
                  "style_weight": style_weight, "content_weight": content_weight,
-                 "tv_weight": tv_weight, "stability_weight": stability_weight, "style_size": style_size,
+                 "tv_weight": tv_weight, "stability_weight": stability_weight, "noise_std": stability_noise,
+                 "noise_min": stability_noise_min, "style_size": style_size,
                  "lossnet": str(lossnet) if lossnet else None}
     elif model.lower().startswith("vae"):
         extra = {"beta": beta, "perceptual_weight": perceptual_weight, "lossnet": str(lossnet) if lossnet else None}
