@@ -268,3 +268,31 @@ def test_lossless_batches_keep_order_across_size_changes(tmp_path: Path) -> None
     Pipeline(open_source(str(tmp_path / "in")), TensorModel(lambda x: x), [rec], StreamOptions(batch=4)).run()
     assert [n for n, _ in rec.seen] == [f"{i:02d}.png" for i in range(6)]
     assert [s[:2] for _, s in rec.seen] == sizes
+
+
+def test_restore_task_streams_a_noisy_file_and_cleans_it(tmp_path: Path) -> None:
+    from vgx.train import zoo
+    from vgx.train.degrade import parse_spec
+
+    if not zoo.shipped_weights("compact-x1-real"):
+        pytest.skip("compact-x1-real weights not shipped")
+    clean = demo_images()["astronaut"][100:164, 50:146]
+    noisy = parse_spec("noise=8")(clean, 0)
+    clip = tmp_path / "noisy.mp4"
+    from vgx.runtime.video_writer import VideoWriter
+
+    writer = VideoWriter(clip, 96, 64, 12.0)
+    for _ in range(4):
+        writer.write(np.ascontiguousarray(noisy[:, :, ::-1]))
+    writer.close()
+    env = {**os.environ, "VGX_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "restored.mp4"
+    r = subprocess.run([sys.executable, "-m", "vgx", "stream", "--task", "restore", "-i", str(clip), "-o", str(out)],
+                       capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "compact-x1-real" in r.stderr  # it says which model the task picked
+    frames = _frames(out)
+    assert len(frames) == 4 and frames[0].shape == (64, 96, 3)  # same size: restoration, not SR
+    with Enhancer(tmp_path / "cache" / "artifacts" / "compact-x1-real") as restore:
+        restored = restore(np.ascontiguousarray(noisy[:, :, ::-1]))[:, :, ::-1]
+    assert psnr(restored, clean) > psnr(noisy, clean) + 1.0
