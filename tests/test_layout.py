@@ -83,3 +83,11 @@ def test_the_checker_sees_a_lazy_violation(tmp_path: Path) -> None:
     got = imports_of(p, "vgx.runtime.probe")
     assert got == ["vgx.train.loading.load_model", "vgx.export.artifact"]
     assert {stage_of(m) for m in got} - ALLOWED["vgx.runtime"] == {"vgx.train", "vgx.export"}
+
+
+def test_the_shipped_weights_stay_within_the_package_budget() -> None:
+    # the package ships its weights in git and in the wheel: under ~40 MB in all, no file over 10 MB
+    weights = sorted((REPO / "train" / "weights").glob("*.pt"))
+    sizes = {p.name: p.stat().st_size / 1e6 for p in weights}
+    assert sizes and sum(sizes.values()) < 40.0, f"{sum(sizes.values()):.1f} MB of weights"
+    assert max(sizes.values()) < 10.0, max(sizes, key=sizes.get)

@@ -118,7 +118,7 @@ def _generator_entries() -> list[ZooEntry]:
     return [
         ZooEntry("dcgan-faces", "dcgan", 1, "DCGAN 64x64 faces (hinge loss, spectral-norm critic)",
                  arch_kwargs=(("latent_dim", 100),), recipe="dcgan", task="generate"),
-        ZooEntry("vae-faces", "vae", 1, "convolutional VAE 64x64 faces", arch_kwargs=(("latent_dim", 256), ("squeeze", 64)),
+        ZooEntry("vae-faces", "vae", 1, "convolutional VAE 64x64 faces", arch_kwargs=(("latent_dim", 256),),
                  recipe="vae", task="generate"),
     ]
 

@@ -19,10 +19,7 @@ from torch import Tensor, nn
 
 
 class ConvVAE(nn.Module):
-    def __init__(self, scale: int = 1, latent_dim: int = 64, width: int = 32, channels: int = 3, squeeze: int = 0) -> None:
-        """`squeeze` > 0: a 1x1 conv takes the 4x4 map to that many channels before the latent's
-        Linear layers (and back after): those two Linears held 3.1M of 4.6M parameters at 256
-        latents (9.2 MB); with 64 the model is 2.3M (scripts/train_zoo.sh faces-v4)."""
+    def __init__(self, scale: int = 1, latent_dim: int = 64, width: int = 32, channels: int = 3) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         w = width
@@ -31,14 +28,9 @@ class ConvVAE(nn.Module):
         for cout in (w, w * 2, w * 4, w * 8):  # 64 -> 4
             enc += [nn.Conv2d(cin, cout, 4, 2, 1), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2, True)]
             cin = cout
-        self.map_channels = squeeze or w * 8  # of the 4x4 map the latent is read from and decoded to
-        if squeeze:
-            enc += [nn.Conv2d(w * 8, squeeze, 1), nn.BatchNorm2d(squeeze), nn.LeakyReLU(0.2, True)]
         self.encoder = nn.Sequential(*enc, nn.Flatten())
-        self.to_stats = nn.Linear(self.map_channels * 16, 2 * latent_dim)
-        self.from_latent = nn.Linear(latent_dim, self.map_channels * 16)
-        self.expand: nn.Module = (nn.Sequential(nn.Conv2d(squeeze, w * 8, 1), nn.BatchNorm2d(w * 8), nn.ReLU(True))
-                                  if squeeze else nn.Identity())
+        self.to_stats = nn.Linear(w * 8 * 16, 2 * latent_dim)
+        self.from_latent = nn.Linear(latent_dim, w * 8 * 16)
         self.decoder = nn.Sequential(
             nn.ConvTranspose2d(w * 8, w * 4, 4, 2, 1), nn.BatchNorm2d(w * 4), nn.ReLU(True),
             nn.ConvTranspose2d(w * 4, w * 2, 4, 2, 1), nn.BatchNorm2d(w * 2), nn.ReLU(True),
@@ -73,7 +65,7 @@ class ConvVAE(nn.Module):
         return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
     def decode(self, z: Tensor) -> Tensor:
-        return self.decoder(self.expand(self.from_latent(z).reshape(z.shape[0], self.map_channels, 4, 4)))
+        return self.decoder(self.from_latent(z).reshape(z.shape[0], self.width * 8, 4, 4))
 
     def prior_latent(self, z: Tensor) -> Tensor:
         """Standard-normal draws (N x latent_dim) -> draws of the fitted prior, in the raw latent space."""
