@@ -94,11 +94,13 @@ class DegradedPatchSampler:
     """
 
     def __init__(self, folders: list[str | Path], scale: int, lr_patch: int, log: callable = print,
-                 pool: int = 256, refresh: int = 4, cfg=None) -> None:
+                 pool: int = 256, refresh: int = 4, degradations: str | None = None) -> None:
         from .degrade import config_for
 
         self.scale, self.lr_patch, self.crop = scale, lr_patch, 2 * lr_patch
-        self.cfg = cfg or config_for(scale)
+        self.cfg = config_for(scale, degradations)
+        named = degradations or ("restore" if scale == 1 else "wide")
+        self.provenance = f"; degradations: {named}"  # the loop adds it to the card
         self.hr = [mod_crop(load_rgb(f), scale) for folder in folders for f in list_images(folder)]
         self.hr = [h for h in self.hr if min(h.shape[:2]) >= self.crop * scale]
         if not self.hr:

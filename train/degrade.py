@@ -56,14 +56,23 @@ class DegradeConfig:
 
 # Restoration at the input resolution (compact-x1-real): no resize stage (a down-and-up resize
 # is a blur the target frame does not have) and little blur: noise and compression are what a
-# restored frame should lose. (Neither this nor the SR config has trained compact-x1-real yet:
-# the net stays near the identity; README, real-world input.)
+# restored frame should lose (trained from compact-x2-real's body; README, real-world input).
 RESTORE = DegradeConfig(blur_prob=0.1, blur_sigma=(0.2, 0.8), stages=("blur", "noise", "compress"))
+# Camera and stream frames at their own size: one downscale straight to the LR size (a random
+# area / bilinear / bicubic kernel, no rescale around it), little blur, then noise and codec.
+# Restoring at LR with RESTORE's net and then upscaling with a clean model beat the wide
+# config's x2 models by 0.6 dB on noisy JPEG input: the wide rescales cost the sharpness.
+CAMERA = DegradeConfig(blur_prob=0.1, blur_sigma=(0.2, 0.8), resize_range=(1.0, 1.0))
+CONFIGS = {"wide": DegradeConfig(), "camera": CAMERA, "restore": RESTORE}
 
 
-def config_for(scale: int) -> DegradeConfig:
-    """The training degradation of a -real model of this scale."""
-    return RESTORE if scale == 1 else DegradeConfig()
+def config_for(scale: int, name: str | None = None) -> DegradeConfig:
+    """The training degradation of a -real model: `name` from CONFIGS, by default restore at x1, else wide."""
+    if name is None:
+        return RESTORE if scale == 1 else CONFIGS["wide"]
+    if name not in CONFIGS:
+        raise VgxError(f"--degradations {name!r}: one of {', '.join(CONFIGS)}")
+    return CONFIGS[name]
 
 
 def gaussian_kernel(size: int, sigma_x: float, sigma_y: float, angle: float, beta: float = 2.0) -> np.ndarray:
@@ -168,7 +177,8 @@ def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator, cfg: DegradeCo
 def milder(cfg: DegradeConfig) -> DegradeConfig:
     """The second stage: less blur and noise, higher quality (Real-ESRGAN's second order)."""
     return replace(cfg, blur_prob=cfg.blur_prob * 0.8, blur_sigma=(cfg.blur_sigma[0], cfg.blur_sigma[1] * 0.75),
-                   noise_sigma=(cfg.noise_sigma[0], cfg.noise_sigma[1] * 0.5), resize_range=(0.8, 1.2),
+                   noise_sigma=(cfg.noise_sigma[0], cfg.noise_sigma[1] * 0.5),
+                   resize_range=(max(0.8, cfg.resize_range[0]), min(1.2, cfg.resize_range[1])),
                    poisson_scale=(cfg.poisson_scale[0], cfg.poisson_scale[1] * 0.5),
                    jpeg_quality=(max(cfg.jpeg_quality[0], 40), cfg.jpeg_quality[1]))
 

@@ -50,6 +50,7 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None
     device: str = "auto"  # auto: the GPU where PyTorch sees one, else the CPU
+    degradations: str | None = None  # -real models: vgx.train.degrade.CONFIGS (None: restore at x1, else wide)
     resume: str | None = None
     init: str | None = None  # start from these weights (e.g. srresnet for srgan)
     stop_at: int | None = None  # stop after this step (resumable), keeping the schedule of `steps`
@@ -156,7 +157,7 @@ def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log):
     if card.degradation == "real":
         from .data import DegradedPatchSampler
 
-        return DegradedPatchSampler(cfg.data, card.scale, cfg.patch_size, log=log)
+        return DegradedPatchSampler(cfg.data, card.scale, cfg.patch_size, log=log, degradations=cfg.degradations)
     return PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log)
 
 
@@ -223,7 +224,8 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
         step = int(state["step"])
         log(f"resumed {card.name} at step {step} from {cfg.resume}")
     validator = _make_validator(entry, card, cfg, recipe) if dist.main else None
-    card.trained_on = ", ".join(Path(d).name for d in cfg.data) + getattr(recipe, "provenance", "")
+    card.trained_on = (", ".join(Path(d).name for d in cfg.data) + getattr(sampler, "provenance", "")
+                       + getattr(recipe, "provenance", ""))
 
     def save_last() -> Path:
         card.train_steps = step

@@ -124,3 +124,23 @@ def test_eval_degrade_on_the_command_line(image_dir: Path) -> None:
     assert "LR degraded" in r.stdout and "mean" in r.stdout
     r = run_vgx("eval", "espcn-x2", "--data", str(image_dir), "--degrade", "snow=3")
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_the_camera_config_downscales_once_straight_to_the_lr_size() -> None:
+    from dataclasses import replace
+
+    from vgx.errors import VgxError
+    from vgx.train.degrade import CAMERA, downscale
+
+    assert config_for(2, "camera") is CAMERA and config_for(2, "restore") is RESTORE and config_for(4, None) == DegradeConfig()
+    with pytest.raises(VgxError, match="--degradations 'film'"):
+        config_for(2, "film")
+    # with nothing but the resize stage left, a camera pair is one plain downscale of the HR
+    # (area, bilinear or bicubic), never a down-and-up trip: close to the protocol's bicubic LR
+    hr = photo()
+    only_resize = replace(CAMERA, blur_prob=0.0, noise_prob=0.0, jpeg_quality=(100, 100), video_prob=0.0, clean_prob=0.0,
+                          second_order=0.0, stages=("resize",))
+    for seed in range(4):
+        lr = degrade(hr, 2, np.random.default_rng(seed), only_resize)
+        assert lr.shape == (hr.shape[0] // 2, hr.shape[1] // 2, 3)
+        assert np.abs(lr.astype(int) - downscale(hr, 2).astype(int)).mean() < 4.0

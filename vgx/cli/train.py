@@ -34,6 +34,8 @@ def train(
                                              "style 50]"),
     seed: int = typer.Option(0),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
+    degradations: Optional[str] = typer.Option(None, help="-real models: wide (Real-ESRGAN-like, the x2/x4 default), "
+                                               "camera (no rescale around the downscale) or restore (the x1 default)"),
     device: str = typer.Option("auto", help="auto (a CUDA GPU where PyTorch sees one, else the CPU), cpu, cuda, cuda:N"),
     resume: Optional[Path] = typer.Option(None, help="continue exactly from this last.pt"),
     init: Optional[Path] = typer.Option(None, help="start from these weights (srgan: a srresnet-x4 checkpoint)"),
@@ -81,7 +83,8 @@ def train(
     cfg = TrainConfig(
         model=model, data=[str(d) for d in data], scale=scale, out=str(out), val=str(val) if val else None, steps=steps,
         batch_size=batch_size, patch_size=patch_size, lr=lr, val_every=val_every, ckpt_every=ckpt_every,
-        seed=seed, threads=threads, device=device, resume=str(resume) if resume else None, init=str(init) if init else None,
+        seed=seed, threads=threads, device=device, degradations=degradations,
+        resume=str(resume) if resume else None, init=str(init) if init else None,
         stop_at=stop_at, extra=extra,
     )
     run_training(cfg)
