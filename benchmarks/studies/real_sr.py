@@ -4,9 +4,10 @@
 
 PSNR-Y (the evaluation protocol) on Set5 and Set14, never trained on, for bicubic, each clean
 model and its -real twin, on the clean protocol LR and on the seeded `mild` (noise + JPEG)
-and `h264` (CRF 28-35) degradations (vgx.train.degrade); restoration (x1) against the
-degraded frame itself; the real compressed carphone clip against its pristine original, per
-frame; and the flicker ratio (vgx.flicker) of each model on the clips in ../shared/data/video.
+and `h264` (CRF 28-35) degradations (vgx.train.degrade), and restoration then espcn-x2 as one
+more row; restoration (x1) against the degraded frame itself; the real compressed carphone
+clip against its pristine original, per frame; and the flicker ratio (vgx.flicker) of each
+model on the clips in ../shared/data/video.
 Writes benchmarks/results/real_sr.{json,md}, real_sr_carphone.png (per-frame PSNR) and
 real_sr_frame.png (a degraded frame: bicubic | clean model | -real model).
 """
@@ -147,6 +148,10 @@ def main() -> None:
         up, scale, name = torch_upscaler(m)
         # a checkpoint goes by its path (beside its shipped namesake; ship_weights finds its row by it)
         models[m if m.endswith(".pt") else name] = (up, scale)
+    restorer = next((name for name, (_, scale) in models.items() if scale == 1), None)
+    if restorer and "espcn-x2" in models:  # restore at LR, then the clean net: what the camera pairs learnt from
+        (restore_lr, _), (up2, _) = models[restorer], models["espcn-x2"]
+        models[f"{restorer} > espcn-x2"] = ((lambda lr: up2(restore_lr(lr))), 2)
     with Progress() as progress:
         rows = psnr_table(models, progress)
         flick = flicker(models, args.frames, progress)
