@@ -112,6 +112,8 @@ def train(cfg: TrainConfig) -> Path:
     if cfg.steps <= 0 or cfg.batch_size <= 0 or cfg.patch_size <= 0:
         raise VgxError("--steps, --batch-size and --patch-size must be positive")
     card = entry.card()
+    if cfg.degradations and card.degradation != "real":
+        raise VgxError(f"--degradations is for the -real models (degraded pairs); {card.name} trains on clean pairs")
     dist = init_from_env()
     device = resolve_device(cfg.device)
     if device.type == "cuda":

@@ -149,3 +149,10 @@ def test_device_choice_is_checked_before_any_work() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(VgxError, match="sees no CUDA GPU"):
             resolve_device("cuda")
+
+
+def test_degradations_are_for_real_models_and_named(image_dir, tmp_path) -> None:
+    with pytest.raises(VgxError, match="for the -real models"):
+        train(_cfg(image_dir, tmp_path, degradations="camera"))
+    with pytest.raises(VgxError, match="--degradations 'film'"):
+        train(_cfg(image_dir, tmp_path, model="espcn-x2-real", degradations="film"))
