@@ -148,7 +148,6 @@ class StyleRecipe(Recipe):
         self.opt.step()
         return {"loss": loss.detach(), **{k: v.detach() for k, v in parts.items()}}
 
-
     def _noise_std(self, content: Tensor) -> Tensor | float:
         if self.noise_min == self.noise_std:
             return self.noise_std
