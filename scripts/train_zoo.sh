@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-h, clean-d, faces, faces-v2, faces-v3: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-h, clean-d, clean-e, faces, faces-v2, faces-v3: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -172,6 +172,11 @@ case "${1:-a}" in
     # further slices from the shipped weights, the cosine restarted lower
     RUNS_NAME=espcn-x4-d run_as espcn-x4 16000 32 24 5e-4 --init train/weights/espcn-x4.pt
     RUNS_NAME=compact-x2-d run_as compact-x2 6000 32 48 1e-4 --init train/weights/compact-x2.pt
+    ;;
+  clean-e)  # the same for compact-x4 (Set5 30.54, goal 30.80) and SRResNet (31.04, goal 31.3), in slices
+    RUNS_NAME=compact-x4-e run_as compact-x4 8000 32 24 2e-4 --init train/weights/compact-x4.pt
+    RUNS_NAME=srresnet-x4-e run_as srresnet-x4 20000 16 24 1e-4 --init train/weights/srresnet-x4.pt \
+      --stop-at "${SRRESNET_STOP_AT:-4000}"
     ;;
   # Fine-tunes of the per-channel-PReLU runs above to one slope per layer (fusable; ORT
   # CPU 640x360: fsrcnn-x2 150 -> 75 ms, compact-x2 285 -> 135 ms); shipped only where Set5 holds.
