@@ -240,7 +240,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
     log_file = out / "train_log.csv"
     metrics: dict[str, float] = {}
     with train_progress(card.name, cfg.steps, step, enabled=dist.main) as progress:
-        t0 = t_first = time.perf_counter()
+        t0 = time.perf_counter()
         end = min(cfg.steps, cfg.stop_at or cfg.steps)
         started = step
         while step < end:

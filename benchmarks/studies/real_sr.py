@@ -148,14 +148,14 @@ def main() -> None:
         up, scale, name = torch_upscaler(m)
         # a checkpoint goes by its path (beside its shipped namesake; ship_weights finds its row by it)
         models[m if m.endswith(".pt") else name] = (up, scale)
-    restorer = next((name for name, (_, scale) in models.items() if scale == 1), None)
-    if restorer and "espcn-x2" in models:  # restore at LR, then the clean net: what the camera pairs learnt from
-        (restore_lr, _), (up2, _) = models[restorer], models["espcn-x2"]
-        models[f"{restorer} > espcn-x2"] = ((lambda lr: up2(restore_lr(lr))), 2)
+    restorer = next((name for name, (_, scale) in models.items() if scale == 1), None)  # the (first) x1 model
+    restore = models[restorer][0] if restorer else None
+    if restore and "espcn-x2" in models:  # restore at LR, then the clean net: what the camera pairs learnt from
+        up2 = models["espcn-x2"][0]
+        models[f"{restorer} > espcn-x2"] = ((lambda lr: up2(restore(lr))), 2)
     with Progress() as progress:
         rows = psnr_table(models, progress)
         flick = flicker(models, args.frames, progress)
-    restore = next((up for up, scale in models.values() if scale == 1), None)  # the (first) restoration model
     cp = carphone(restore)
     args.out.mkdir(parents=True, exist_ok=True)
     doc = {"schema": 1, "conditions": {"mild": "noise=2-10,jpeg=30-60", "h264": "h264=28-35"}, "rows": rows,
