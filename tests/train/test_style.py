@@ -70,6 +70,15 @@ def style_images(tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory) -> str:
+    """An untrained full udnie saved as a checkpoint: a teacher the slim recipes can load."""
+    from vgx.train import checkpoint
+
+    card = zoo.resolve("style-udnie").card()
+    return str(checkpoint.save(tmp_path_factory.mktemp("teacher") / "t.pt", card, zoo.build(card)))
+
+
 def vgg_file() -> Path:
     from vgx.train.vgg import default_path
 
@@ -121,16 +130,14 @@ def test_a_few_real_style_steps_move_every_loss_term(image_dir: Path, style_imag
     assert last["stability"] != first["stability"]
 
 
-def test_distillation_with_the_painting_keeps_the_style_term(image_dir: Path, style_images, tmp_path: Path) -> None:
-    from vgx.train import checkpoint
+def test_distillation_with_the_painting_keeps_the_style_term(image_dir: Path, style_images, teacher: str) -> None:
     from vgx.train.style import ContentSampler, StyleRecipe
 
     torch.manual_seed(0)
-    teacher = checkpoint.save(tmp_path / "t.pt", zoo.resolve("style-udnie").card(), zoo.build(zoo.resolve("style-udnie").card()))
     card = zoo.resolve("style-udnie-slim").card()
     model = zoo.build(card)
     recipe = StyleRecipe(model, card, 2e-3, style_image=str(style_images["rgb"]), style_size=128,
-                         lossnet=str(vgg_file()), teacher=str(teacher))
+                         lossnet=str(vgg_file()), teacher=teacher)
     (x,) = ContentSampler([image_dir], 64).sample(np.random.default_rng(0), 2)
     first = recipe.step(x)
     assert set(first) == {"loss", "distill", "style", "stability"} and all(v.isfinite() for v in first.values())
@@ -240,17 +247,15 @@ def test_a_slim_style_distils_from_a_trained_full_one_without_the_loss_network(i
     assert card["name"] == "style-udnie-slim" and "distilled from style-udnie" in card["trained_on"]
 
 
-def test_the_recipe_moves_everything_it_holds_to_the_training_device(style_images, tmp_path: Path) -> None:
+def test_the_recipe_moves_everything_it_holds_to_the_training_device(style_images, teacher: str) -> None:
     # `vgx train --device cuda` moves the recipe after building it; the meta device shows here, with
     # no GPU, that nothing the recipe holds (loss network, teacher, the painting's Grams) stays behind
-    from vgx.train import checkpoint
     from vgx.train.style import StyleRecipe
 
-    teacher = checkpoint.save(tmp_path / "t.pt", zoo.resolve("style-udnie").card(), zoo.build(zoo.resolve("style-udnie").card()))
     card = zoo.resolve("style-udnie-slim").card()
     model = zoo.build(card)
     recipe = StyleRecipe(model, card, 1e-3, style_image=str(style_images["rgb"]), style_size=64,
-                         lossnet=str(vgg_file()), teacher=str(teacher))
+                         lossnet=str(vgg_file()), teacher=teacher)
     meta = torch.device("meta")
     model.to(meta)
     recipe.to(meta)
@@ -259,17 +264,15 @@ def test_the_recipe_moves_everything_it_holds_to_the_training_device(style_image
     assert held and all(t.device == meta for t in held)
 
 
-def test_the_stability_noise_can_span_a_range_and_a_bad_range_is_refused(tmp_path: Path) -> None:
-    from vgx.train import checkpoint
+def test_the_stability_noise_can_span_a_range_and_a_bad_range_is_refused(teacher: str) -> None:
     from vgx.train.style import StyleRecipe
 
-    teacher = checkpoint.save(tmp_path / "t.pt", zoo.resolve("style-udnie").card(), zoo.build(zoo.resolve("style-udnie").card()))
     card = zoo.resolve("style-udnie-slim").card()
-    fixed = StyleRecipe(zoo.build(card), card, 1e-3, teacher=str(teacher))
+    fixed = StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher)
     assert fixed._noise_std(torch.zeros(4, 3, 8, 8)) == 0.04  # the shipped recipe: one std
-    spread = StyleRecipe(zoo.build(card), card, 1e-3, teacher=str(teacher), noise_std=0.04, noise_min=0.002)
+    spread = StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, noise_std=0.04, noise_min=0.002)
     std = spread._noise_std(torch.zeros(512, 3, 8, 8)).flatten()
     assert 0.002 <= float(std.min()) < 0.003 and 0.03 < float(std.max()) <= 0.04
     assert 0.3 < float((std < 0.009).float().mean()) < 0.7  # log-uniform: the geometric middle splits it
     with pytest.raises(VgxError, match="stability-noise-min"):
-        StyleRecipe(zoo.build(card), card, 1e-3, teacher=str(teacher), noise_std=0.01, noise_min=0.02)
+        StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, noise_std=0.01, noise_min=0.02)
