@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Here, before a style run on a lent GPU machine: what scripts/gpu_styles.sh trains on, in the
+# Here, before a style run on a lent GPU machine: what scripts/gpu_train.sh trains on, in the
 # ignored folder .gpudata (carry it: the tool sends the repo and nothing beside it, 64 MiB in all).
 # The 291 BSD200 + T91 images go as JPEG quality 90 (12 MiB; as PNG they are 66 MiB), with the
 # VGG-19 loss network, the zoo's paintings and the validation photos as they are.

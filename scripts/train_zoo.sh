@@ -86,7 +86,7 @@ distil() {  # style teacher-run out steps init-weights [vgx train options]: the 
     --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every "${CKPT_EVERY:-50}" --init "$init" "$@" "${resume[@]}" \
     >>"$out/console.log" 2>&1
 }
-# style-c / slim-c: these styles (name:painting), or the ones in $STYLES (scripts/gpu_styles.sh: one per process)
+# style-c / slim-c: these styles (name:painting), or the ones in $STYLES (scripts/gpu_train.sh: one per process)
 STYLES=${STYLES:-starry-night:starry_night.jpg wave:wave.jpg the-scream:the_scream.jpg composition-vii:composition_vii.jpg}
 STYLE_STEPS=${STYLE_STEPS:-2000}  # (per call: STYLE_STEPS=800 sty ...); the first wave (EfficientNet loss,
 # 128 px crops, 800-1300 steps, stability 3000-6000) is in this file's history
