@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-h, clean-d, clean-e, faces, faces-v2, faces-v3: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-i, clean-d..clean-f, faces, faces-v2, faces-v3: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -178,6 +178,12 @@ case "${1:-a}" in
     RUNS_NAME=srresnet-x4-e run_as srresnet-x4 20000 16 24 1e-4 --init train/weights/srresnet-x4.pt \
       --stop-at "${SRRESNET_STOP_AT:-4000}"
     ;;
+  clean-f)  # the last hundredths (Set5: compact-x4 30.797 for 30.80, espcn-x2-real +0.99 over bicubic on mild
+    # Set5 for +1.0, espcn-x4 30.51 for 30.60): one more slice each from the shipped weights, lower lr
+    RUNS_NAME=compact-x4-f run_as compact-x4 4000 32 24 1e-4 --init train/weights/compact-x4.pt
+    RUNS_NAME=espcn-x2-real-i run_as espcn-x2-real 4000 32 32 2e-4 --init train/weights/espcn-x2-real.pt --degradations camera
+    RUNS_NAME=espcn-x4-f run_as espcn-x4 16000 32 24 2e-4 --init train/weights/espcn-x4.pt
+    ;;
   # Fine-tunes of the per-channel-PReLU runs above to one slope per layer (fusable; ORT
   # CPU 640x360: fsrcnn-x2 150 -> 75 ms, compact-x2 285 -> 135 ms); shipped only where Set5 holds.
   fuse-a)
@@ -226,6 +232,11 @@ case "${1:-a}" in
     ;;
   real-h)  # x4 on camera pairs too (the wide pairs' two slices: mild Set5 26.74, +0.54 over bicubic)
     RUNS_NAME=compact-x4-real-h run_as compact-x4-real 4000 16 32 5e-4 --init train/weights/compact-x4.pt --degradations camera
+    ;;
+  real-i)  # H.264 input is where the x2 -real models fall short (+0.73-0.86 dB over bicubic on h264 Set5 against
+    # +1.0): degrade.STREAM (camera pairs, codec twice as often), 4000 steps from the shipped weights
+    RUNS_NAME=compact-x2-real-i run_as compact-x2-real 4000 16 48 2e-4 --init train/weights/compact-x2-real.pt \
+      --degradations stream
     ;;
   real-d)  # restoration again on its own degradation (degrade.RESTORE: no resize stage, little blur).
     # Stopped at 3000 steps: the net never left the identity (README, real-world input); not a recipe

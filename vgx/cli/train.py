@@ -35,7 +35,8 @@ def train(
     seed: int = typer.Option(0),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads"),
     degradations: Optional[str] = typer.Option(None, help="-real models: wide (Real-ESRGAN-like, the x2/x4 default), "
-                                               "camera (no rescale around the downscale) or restore (the x1 default)"),
+                                               "camera (no rescale around the downscale), stream (camera with H.264/H.265 twice "
+                                               "as often) or restore (the x1 default)"),
     device: str = typer.Option("auto", help="auto (a CUDA GPU where PyTorch sees one, else the CPU), cpu, cuda, cuda:N"),
     resume: Optional[Path] = typer.Option(None, help="continue exactly from this last.pt"),
     init: Optional[Path] = typer.Option(None, help="start from these weights (srgan: a srresnet-x4 checkpoint)"),
