@@ -3,6 +3,11 @@
 `torch.load(path, weights_only=True)` loads every file vgx writes, and nothing else is
 ever loaded: a pickle with code in it is refused. Writes are atomic (temp + rename), so
 a killed run leaves the previous checkpoint intact.
+
+Storage: fp32 (runs), fp16, or int8 (version 2: every conv / linear weight of 1024 values or
+more as int8 with an fp32 scale per output channel, the rest fp16; `load` hands back float
+weights, so nothing downstream sees the difference). Shipping picks the smallest one whose
+outputs it measured unchanged (train/ship.py).
 """
 
 from __future__ import annotations
@@ -20,17 +25,26 @@ from vgx.card import ModelCard
 from vgx.errors import VgxError
 
 FORMAT = "vgx-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: int8 storage (int8_scales); fp32 / fp16 files are still written as version 1
+STORAGES = ("fp32", "fp16", "int8")
+INT8_MIN_VALUES = 1024  # smaller tensors (biases, norms, 1x1 heads of a few channels) stay fp16
 
 
 def save(path: str | Path, card: ModelCard, model: nn.Module, train_state: dict[str, Any] | None = None,
-         half: bool = False) -> Path:
-    """Write {card, model weights[, train_state]} atomically. `half` stores weights as fp16."""
+         storage: str = "fp32") -> Path:
+    """Write {card, model weights[, train_state]} atomically, the weights in `storage` (STORAGES)."""
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be one of {STORAGES}, not {storage!r}")
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    weights = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
-               for k, v in unwrap(model).state_dict().items()}
-    payload: dict[str, Any] = {"format": FORMAT, "version": VERSION, "card": card.to_dict(), "model": weights}
+    weights = {k: v.detach().cpu().clone() for k, v in unwrap(model).state_dict().items()}
+    payload: dict[str, Any] = {"format": FORMAT, "version": 1, "card": card.to_dict(), "model": weights}
+    if storage == "int8":
+        scales = {k: quantize_int8(weights, k) for k, v in list(weights.items())
+                  if v.is_floating_point() and v.dim() >= 2 and v.numel() >= INT8_MIN_VALUES}
+        payload.update(version=2, int8_scales=scales)
+    if storage != "fp32":
+        weights.update({k: v.half() for k, v in weights.items() if v.is_floating_point()})
     if train_state is not None:
         payload["train_state"] = train_state
     try:
@@ -60,7 +74,17 @@ def load(path: str | Path) -> dict[str, Any]:
         raise VgxError(f"not a vgx checkpoint: {p}")
     if payload.get("version", 0) > VERSION:
         raise VgxError(f"checkpoint {p} is version {payload['version']}; this vgx reads up to {VERSION}: upgrade vgx")
+    for k, scale in payload.pop("int8_scales", {}).items():
+        payload["model"][k] = payload["model"][k].float() * scale.view(-1, *[1] * (payload["model"][k].dim() - 1))
     return payload
+
+
+def quantize_int8(weights: dict[str, torch.Tensor], key: str) -> torch.Tensor:
+    """weights[key] -> int8 in place (symmetric, per output channel); returns the fp32 scales."""
+    w = weights[key].float()
+    scale = w.abs().flatten(1).amax(dim=1).clamp_min(1e-12) / 127.0
+    weights[key] = torch.round(w / scale.view(-1, *[1] * (w.dim() - 1))).clamp(-127, 127).to(torch.int8)
+    return scale
 
 
 def card_of(payload: dict[str, Any]) -> ModelCard:

@@ -58,10 +58,30 @@ def test_checkpoint_is_weights_only_and_round_trips(tmp_path) -> None:
 def test_half_precision_storage_loads_into_fp32(tmp_path) -> None:
     card = zoo.resolve("fsrcnn-x3").card()
     model = zoo.build(card)
-    path = checkpoint.save(tmp_path / "h.pt", card, model, half=True)
+    path = checkpoint.save(tmp_path / "h.pt", card, model, storage="fp16")
     assert all(v.dtype == torch.float16 for v in torch.load(path, weights_only=True)["model"].values() if v.is_floating_point())
     loaded, _ = load_model(str(path))
     assert next(loaded.parameters()).dtype == torch.float32
+
+
+def test_int8_storage_loads_into_fp32_within_half_a_step_per_channel(tmp_path) -> None:
+    card = zoo.resolve("compact-x2").card()
+    model = zoo.build(card)
+    path = checkpoint.save(tmp_path / "q.pt", card, model, storage="int8")
+    raw = torch.load(path, weights_only=True)  # still plain weights-only loading
+    big = [k for k, v in model.state_dict().items() if v.dim() >= 2 and v.numel() >= checkpoint.INT8_MIN_VALUES]
+    assert big and all(raw["model"][k].dtype == torch.int8 for k in big) and set(raw["int8_scales"]) == set(big)
+    loaded, _ = load_model(str(path))
+    for k, v in loaded.state_dict().items():
+        ref = model.state_dict()[k]
+        assert v.dtype == ref.dtype == torch.float32
+        if k in big:  # symmetric per output channel: off by at most half a step of that channel's scale
+            step = ref.abs().flatten(1).amax(1) / 127
+            assert ((v - ref).abs().flatten(1).amax(1) <= step * 0.5 + 1e-3 * step + 1e-6).all(), k
+        else:
+            assert torch.allclose(v, ref, atol=1e-3, rtol=1e-3), k
+    with pytest.raises(ValueError, match="storage"):
+        checkpoint.save(tmp_path / "x.pt", card, model, storage="int4")
 
 
 class _Evil:
