@@ -3,9 +3,10 @@
 SR runs are scored on Set5 and Set14 (the literature's protocol); style and generator runs
 carry figures measured by their reports (flicker, face rate, ...). Each is stored in the
 smallest of int8 / fp16 weights (checkpoint.STORAGES) that loses nothing measurable: SR when
-neither score moves by more than 0.002 dB (the card then holds the stored weights' scores), the others when the outputs agree with fp32's to
-at least 50 dB PSNR on the verification inputs (int8 style weights: 53-62 dB; 8-bit output
-levels differ below ~48). The figures go into the model card, saved as `train/weights/NAME.pt`.
+neither score moves by more than 0.002 dB (the card then holds the stored weights' scores),
+the others when the outputs agree with fp32's to at least 50 dB PSNR on the verification
+inputs (int8 style weights: 51-61 dB; 8-bit output levels differ below ~48). The figures go
+into the model card, saved as `train/weights/NAME.pt`.
 """
 
 from __future__ import annotations
