@@ -1,14 +1,18 @@
 """Does each style look like its painting, and does it stay still on video? (issue: styles)
 
     python -m vgx.benchmarks.studies.style_quality [--models shipped|NAME|CKPT,...] [--reference]
-        [--photos DIR,...] [--videos DIR] [--frames 24] [--stem style_quality]
+        [--controls] [--photos DIR,...] [--videos DIR] [--frames 24] [--stem style_quality]
 
 Per model, on held-out photos (never training crops: the style content images and Set14):
 texture, Gabor and colour distance ratios to the painting and the gradient-energy ratio
 (benchmarks/style_stats.py); flicker (vgx.flicker) on every clip in --videos and on
 synthetic pans and zooms made from held-out photos. `--reference` adds pytorch/examples'
-Udnie (../shared/anchors) measured the same way. Writes benchmarks/results/STEM.{json,md}
-and a picture: photo | painting | each model.
+Udnie (../shared/anchors) measured the same way; `--controls` adds two filters that are stable
+by construction (each frame on its own, shift-equivariant, no memory): an unsharp mask and a
+blur, to read the flicker figures against (the warp error it measures grows with the output's
+edge energy, flow being sub-pixel accurate at best: the unsharp mask scores 1.5-2.0 with no
+flicker of its own). Writes benchmarks/results/STEM.{json,md} and a picture: photo | painting |
+each model.
 """
 
 from __future__ import annotations
@@ -55,6 +59,19 @@ def torch_stylizer(name: str) -> tuple[Stylize, str]:
 
     style = card.name.removeprefix("style-").removesuffix("-slim")
     return run, style
+
+
+def control_stylizers() -> dict[str, Stylize]:
+    """Stable-by-construction filters (--controls): what the flicker ratio gives an output that
+    adds edges (unsharp mask, amount 1 at sigma 2) or removes them (Gaussian blur, sigma 1.5)."""
+    def sharpen(rgb: np.ndarray) -> np.ndarray:
+        x = rgb.astype(np.float32)
+        return np.clip(2 * x - cv2.GaussianBlur(x, (0, 0), 2.0), 0, 255).round().astype(np.uint8)
+
+    def blur(rgb: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(rgb, (0, 0), 1.5)
+
+    return {"control: unsharp mask (stable)": sharpen, "control: blur (stable)": blur}
 
 
 def reference_stylizer() -> Stylize:
@@ -180,6 +197,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="shipped", help="comma list of zoo names or checkpoints, or 'shipped'")
     ap.add_argument("--reference", action="store_true", help="add pytorch/examples' Udnie (../shared/anchors)")
+    ap.add_argument("--controls", action="store_true", help="add two stable per-frame filters (flicker's scale)")
     ap.add_argument("--photos", default=f"{SHARED}/data/style/content-images,{SHARED}/data/sr/Set14")
     ap.add_argument("--videos", type=Path, default=SHARED / "data/video")
     ap.add_argument("--frames", type=int, default=24)
@@ -201,10 +219,13 @@ def main() -> None:
     meter = StyleMeter()
     rows, columns = [], {}
     with Progress() as progress:
-        task = progress.add_task("style", total=(len(models) + args.reference) * (len(photos) + len(clips)))
+        controls = control_stylizers() if args.controls else {}
+        task = progress.add_task("style", total=(len(models) + args.reference + len(controls)) * (len(photos) + len(clips)))
         jobs = [(m, *torch_stylizer(m)) for m in models]
         if args.reference:
             jobs.append(("reference udnie (pytorch/examples)", reference_stylizer(), "udnie"))
+        # the controls' painting figures are against the first model's painting (they paint nothing)
+        jobs += [(label, f, jobs[0][2] if jobs else "udnie") for label, f in controls.items()]
         for label, stylize, style in jobs:
             progress.update(task, description=short_label(label))
             row, outs = measure(stylize, style, meter, photos, clips, progress, task)

@@ -55,3 +55,17 @@ def test_gabor_energy_sees_orientation() -> None:
     stripes[:, ::8] = 255  # vertical lines: energy in the 0-degree filters, none in the 90-degree ones
     e = gabor_energy(stripes).reshape(3, 4, 2)[..., 0]  # wavelengths x angles, mean magnitude
     assert e[1, 0] > 5 * e[1, 2]
+
+
+def test_the_flicker_ratio_charges_edges_a_stable_filter_adds_and_credits_a_blur() -> None:
+    # why the style study has --controls: filters with no flicker of their own (each frame alone,
+    # shift-equivariant) score above 1 when they add edges, since the warp error of a sub-pixel
+    # accurate flow grows with the output's gradients, and below 1 when they remove them
+    from vgx.benchmarks.studies.style_quality import control_stylizers, synthetic_clip
+    from vgx.flicker import flicker_ratio
+
+    frames = synthetic_clip(demo_images()["astronaut"], "pan", 8, size=(192, 144))
+    sharpen, blur = control_stylizers().values()
+    bgr = [f[:, :, ::-1] for f in frames]
+    ratio = {name: flicker_ratio(bgr, [f(x)[:, :, ::-1] for x in frames]) for name, f in (("sharpen", sharpen), ("blur", blur))}
+    assert ratio["sharpen"] > 1.3 and ratio["blur"] < 0.8, ratio
