@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, real-a..real-i, clean-d..clean-f, faces, faces-v2, faces-v3: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, real-a..real-i, clean-d..clean-f, faces, faces-v2, faces-v3: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -159,6 +159,12 @@ case "${1:-a}" in
     STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$out sty udnie udnie.jpg --init train/weights/style-udnie.pt \
       --stability-noise "${NOISE:-0.04}" ${NOISE_MIN:+--stability-noise-min "$NOISE_MIN"}
     ;;
+  style-perturb)  # bikes again: the plain net ignores per-pixel noise (output/input change 0.1) but follows
+    # noise correlated over a few px (1.0) and JPEG blocks (0.5), the changes a codec makes between frames:
+    # 400 more steps at 20000 from the shipped udnie with --stability-perturb camera (noise std 0.005-0.04)
+    STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-camera sty udnie udnie.jpg \
+      --init train/weights/style-udnie.pt --stability-perturb camera --stability-noise-min 0.005
+    ;;
   slim-c)  # the slims of style-c's styles, each once its full model is done: distilled with the painting's
     # style term (udnie's second stage) straight from the shipped udnie slim
     for s in $STYLES; do
@@ -236,6 +242,9 @@ case "${1:-a}" in
   real-i)  # H.264 input is where the x2 -real models fall short (+0.73-0.86 dB over bicubic on h264 Set5 against
     # +1.0): degrade.STREAM (camera pairs, codec twice as often), 4000 steps from the shipped weights
     RUNS_NAME=compact-x2-real-i run_as compact-x2-real 4000 16 48 2e-4 --init train/weights/compact-x2-real.pt \
+      --degradations stream
+    # x4 too (camera pairs: h264 Set5 +0.59 over bicubic, goal +0.6)
+    RUNS_NAME=compact-x4-real-i run_as compact-x4-real 4000 16 32 2e-4 --init train/weights/compact-x4-real.pt \
       --degradations stream
     ;;
   real-d)  # restoration again on its own degradation (degrade.RESTORE: no resize stage, little blur).

@@ -30,6 +30,7 @@ from vgx.card import ModelCard
 from vgx.errors import VgxError
 from vgx.images import caption, center_square, demo_images, list_images, load_rgb, save_rgb, side_by_side
 
+from .degrade import jpeg
 from .recipes import Recipe
 from .style_losses import content_loss, gram, random_motion, stability_loss, style_loss, tv_loss, warp
 from .tensors import device_of, to_tensor, to_uint8
@@ -79,11 +80,14 @@ def load_style_image(path: str | Path, size: int) -> Tensor:
     return to_tensor(img)
 
 
+PERTURBATIONS = ("pixel", "camera")  # the stability term's next-frame change (StyleRecipe._perturbed)
+
+
 class StyleRecipe(Recipe):
     def __init__(self, model: nn.Module, card: ModelCard, lr: float, style_image: str = "", style_size: int = 512,
                  content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
                  stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
-                 motion_px: float = 4.0,
+                 perturb: str = "pixel", motion_px: float = 4.0,
                  lossnet: str | None = None, teacher: str | None = None) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
@@ -96,6 +100,9 @@ class StyleRecipe(Recipe):
         self.noise_min = noise_std if noise_min is None else noise_min
         if not 0 < self.noise_min <= noise_std:
             raise VgxError(f"--stability-noise-min {noise_min} must be in (0, --stability-noise {noise_std}]")
+        if perturb not in PERTURBATIONS:
+            raise VgxError(f"--stability-perturb {perturb!r}: one of {', '.join(PERTURBATIONS)}")
+        self.perturb = perturb
         self.teacher: nn.Module | None = None
         self.style_targets: dict[str, Tensor] | None = None
         self.provenance = ""
@@ -140,13 +147,33 @@ class StyleRecipe(Recipe):
         if self.w["stability"] > 0:
             theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
             moved, _ = warp(content, theta)
-            noisy = self.model(moved + self._noise_std(content) * torch.randn_like(content))
+            noisy = self.model(self._perturbed(moved))
             parts["stability"] = stability_loss(noisy, out, theta)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
         return {"loss": loss.detach(), **{k: v.detach() for k, v in parts.items()}}
+
+    def _perturbed(self, moved: Tensor) -> Tensor:
+        """The moved frame as the next frame of a camera would differ from it: fresh noise, per
+        pixel ("pixel"); or ("camera") noise correlated over 0-4 px and, for half the samples, a
+        JPEG round trip first. The plain net ignores pixel noise (output/input change 0.1) but
+        follows low-frequency noise (1.0) and blocks (0.5): codec changes make bikes flicker."""
+        noise = torch.randn_like(moved)
+        if self.perturb == "camera":
+            moved = moved.clone()
+            for i in range(moved.shape[0]):  # torch's CPU RNG throughout, as the motion: resumable
+                sigma = float(torch.tensor([0.0, 1.0, 2.0, 4.0])[torch.randint(4, (1,))])
+                if sigma > 0:
+                    n = cv2.GaussianBlur(noise[i].permute(1, 2, 0).cpu().numpy(), (0, 0), sigma)
+                    n = torch.from_numpy(n).permute(2, 0, 1)
+                    noise[i] = (n / n.std().clamp_min(1e-6)).to(noise.device)
+                if torch.rand(1).item() < 0.5:
+                    q = int(torch.randint(30, 91, (1,)))
+                    u8 = (moved[i].detach().clamp(0, 1) * 255 + 0.5).byte().permute(1, 2, 0).cpu().numpy()
+                    moved[i] = torch.from_numpy(jpeg(u8, q).copy()).permute(2, 0, 1).float().div(255).to(moved.device)
+        return moved + self._noise_std(moved) * noise
 
     def _noise_std(self, content: Tensor) -> Tensor | float:
         if self.noise_min == self.noise_std:

@@ -276,3 +276,26 @@ def test_the_stability_noise_can_span_a_range_and_a_bad_range_is_refused(teacher
     assert 0.3 < float((std < 0.009).float().mean()) < 0.7  # log-uniform: the geometric middle splits it
     with pytest.raises(VgxError, match="stability-noise-min"):
         StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, noise_std=0.01, noise_min=0.02)
+
+
+def test_the_camera_perturbation_correlates_the_noise_and_blocks_some_frames(teacher: str) -> None:
+    from vgx.train.style import StyleRecipe
+
+    card = zoo.resolve("style-udnie-slim").card()
+    torch.manual_seed(0)
+    x = torch.nn.functional.avg_pool2d(torch.rand(64, 3, 32, 32), 5, 1, 2)
+
+    def neighbour_correlation(d: torch.Tensor) -> torch.Tensor:  # per sample, of the change with its right neighbour
+        a, b = d[..., :-1].flatten(1), d[..., 1:].flatten(1)
+        a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+        return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
+
+    pixel = StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher)._perturbed(x) - x
+    camera = StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, perturb="camera")._perturbed(x) - x
+    assert float(neighbour_correlation(pixel).abs().max()) < 0.1  # fresh noise per pixel
+    corr = neighbour_correlation(camera)
+    assert float((corr > 0.5).float().mean()) > 0.5  # most samples: noise blurred over 1-4 px
+    assert float((corr < 0.1).float().mean()) > 0.1  # some: per pixel, as before
+    assert 0.035 < float(camera.std()) < 0.06  # the same level (JPEG adds a little)
+    with pytest.raises(VgxError, match="stability-perturb"):
+        StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, perturb="film")

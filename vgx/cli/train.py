@@ -51,6 +51,8 @@ def train(
     stability_noise: float = typer.Option(0.04, help="style: std of the sensor noise in the stability term (0..1 scale)"),
     stability_noise_min: Optional[float] = typer.Option(None, help="style: draw each sample's noise std log-uniform "
                                                        "between this and --stability-noise"),
+    stability_perturb: str = typer.Option("pixel", help="style: the stability term's next-frame change: pixel (fresh "
+                                          "noise per pixel) or camera (noise correlated over 0-4 px, JPEG half the time)"),
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
@@ -76,7 +78,7 @@ def train(
         extra = {"style_image": str(style) if style else "", "teacher": str(teacher) if teacher else None,
                  "style_weight": style_weight, "content_weight": content_weight,
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "noise_std": stability_noise,
-                 "noise_min": stability_noise_min, "style_size": style_size,
+                 "noise_min": stability_noise_min, "perturb": stability_perturb, "style_size": style_size,
                  "lossnet": str(lossnet) if lossnet else None}
     elif model.lower().startswith("vae"):
         extra = {"beta": beta, "perceptual_weight": perceptual_weight, "lossnet": str(lossnet) if lossnet else None}
