@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb(-all), real-a..real-i, clean-d..clean-f, faces, faces-v2, faces-v3: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, real-a..real-i, clean-d..clean-f, faces, faces-v2, faces-v3: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -168,13 +168,6 @@ case "${1:-a}" in
       --init train/weights/style-udnie.pt --stability-perturb camera --stability-noise-min 0.005
     STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-camera-s01 sty udnie udnie.jpg \
       --init train/weights/style-udnie.pt --stability-perturb camera --stability-noise 0.01 --stability-noise-min 0.002
-    ;;
-  style-perturb-all)  # style-perturb for every other shipped full style, from its shipped weights
-    # (one per call for two cores: PERTURB_STYLES="wave:wave.jpg ...")
-    for s in ${PERTURB_STYLES:-starry-night:starry_night.jpg wave:wave.jpg the-scream:the_scream.jpg composition-vii:composition_vii.jpg shipwreck:shipwreck.jpg}; do
-      STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-${s%%:*}-camera sty "${s%%:*}" "${s#*:}" \
-        --init "train/weights/style-${s%%:*}.pt" --stability-perturb camera --stability-noise-min 0.005
-    done
     ;;
   slim-c)  # the slims of style-c's styles, each once its full model is done: distilled with the painting's
     # style term (udnie's second stage) straight from the shipped udnie slim
