@@ -160,6 +160,7 @@ class StyleRecipe(Recipe):
         pixel ("pixel"); or ("camera") noise correlated over 0-4 px and, for half the samples, a
         JPEG round trip first. The plain net ignores pixel noise (output/input change 0.1) but
         follows low-frequency noise (1.0) and blocks (0.5): codec changes make bikes flicker."""
+        std = self._noise_std(moved)  # drawn before the noise, as before "camera" existed: old runs resume alike
         noise = torch.randn_like(moved)
         if self.perturb == "camera":
             moved = moved.clone()
@@ -173,7 +174,7 @@ class StyleRecipe(Recipe):
                     q = int(torch.randint(30, 91, (1,)))
                     u8 = (moved[i].detach().clamp(0, 1) * 255 + 0.5).byte().permute(1, 2, 0).cpu().numpy()
                     moved[i] = torch.from_numpy(jpeg(u8, q).copy()).permute(2, 0, 1).float().div(255).to(moved.device)
-        return moved + self._noise_std(moved) * noise
+        return moved + std * noise
 
     def _noise_std(self, content: Tensor) -> Tensor | float:
         if self.noise_min == self.noise_std:
