@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, real-a..real-i, clean-d..clean-f, faces, faces-v2, faces-v3: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, slim-perturb, real-a..real-i, clean-d..clean-f, faces, faces-v2, faces-v3: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,7 +81,8 @@ distil() {  # style teacher-run out steps init-weights [vgx train options]: the 
   [ "$(done_steps "$out")" -ge "$steps" ] && return 0
   [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
   mkdir -p "$out"
-  vgx train "style-$style-slim" --teacher "$teacher/model.pt" --data "$D/train/BSD200" --data "$D/train/T91" \
+  [ -d "$teacher" ] && teacher=$teacher/model.pt  # a run folder, or a weights file
+  vgx train "style-$style-slim" --teacher "$teacher" --data "$D/train/BSD200" --data "$D/train/T91" \
     --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$steps" --batch-size 2 --patch-size 256 \
     --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every "${CKPT_EVERY:-50}" --init "$init" "$@" "${resume[@]}" \
     >>"$out/console.log" 2>&1
@@ -168,6 +169,16 @@ case "${1:-a}" in
       --init train/weights/style-udnie.pt --stability-perturb camera --stability-noise-min 0.005
     STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-camera-s01 sty udnie udnie.jpg \
       --init train/weights/style-udnie.pt --stability-perturb camera --stability-noise 0.01 --stability-noise-min 0.002
+    ;;
+  slim-perturb)  # the slims over 1.3 on bikes (udnie 1.60, starry-night 1.57, composition-vii 1.47): 400
+    # steps of the shipped slim's second stage (distilled from the shipped full with the painting's
+    # style term) with --stability-perturb camera: the teacher's picture anchors what the full
+    # model lost to the perturbation (one per call for two cores: SLIM_STYLES="wave:wave.jpg ...")
+    for s in ${SLIM_STYLES:-udnie:udnie.jpg}; do
+      distil "${s%%:*}" "train/weights/style-${s%%:*}.pt" "$RUNS/style-${s%%:*}-slim-camera" 400 \
+        "train/weights/style-${s%%:*}-slim.pt" --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
+        --style-weight 1 --stability-perturb camera --stability-noise-min 0.005
+    done
     ;;
   slim-c)  # the slims of style-c's styles, each once its full model is done: distilled with the painting's
     # style term (udnie's second stage) straight from the shipped udnie slim
