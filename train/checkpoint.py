@@ -40,8 +40,9 @@ def save(path: str | Path, card: ModelCard, model: nn.Module, train_state: dict[
     weights = {k: v.detach().cpu().clone() for k, v in unwrap(model).state_dict().items()}
     payload: dict[str, Any] = {"format": FORMAT, "version": 1, "card": card.to_dict(), "model": weights}
     if storage == "int8":
-        scales = {k: quantize_int8(weights, k) for k, v in list(weights.items())
-                  if v.is_floating_point() and v.dim() >= 2 and v.numel() >= INT8_MIN_VALUES}
+        scales = {}
+        for k in [k for k, v in weights.items() if v.is_floating_point() and v.dim() >= 2 and v.numel() >= INT8_MIN_VALUES]:
+            weights[k], scales[k] = quantize_int8(weights[k])
         payload.update(version=2, int8_scales=scales)
     if storage != "fp32":
         weights.update({k: v.half() for k, v in weights.items() if v.is_floating_point()})
@@ -75,16 +76,20 @@ def load(path: str | Path) -> dict[str, Any]:
     if payload.get("version", 0) > VERSION:
         raise VgxError(f"checkpoint {p} is version {payload['version']}; this vgx reads up to {VERSION}: upgrade vgx")
     for k, scale in payload.pop("int8_scales", {}).items():
-        payload["model"][k] = payload["model"][k].float() * scale.view(-1, *[1] * (payload["model"][k].dim() - 1))
+        payload["model"][k] = payload["model"][k].float() * _per_channel(scale, payload["model"][k])
     return payload
 
 
-def quantize_int8(weights: dict[str, torch.Tensor], key: str) -> torch.Tensor:
-    """weights[key] -> int8 in place (symmetric, per output channel); returns the fp32 scales."""
-    w = weights[key].float()
+def quantize_int8(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A weight -> (int8 values, fp32 scale per output channel), symmetric: values x scale is the weight."""
+    w = w.float()
     scale = w.abs().flatten(1).amax(dim=1).clamp_min(1e-12) / 127.0
-    weights[key] = torch.round(w / scale.view(-1, *[1] * (w.dim() - 1))).clamp(-127, 127).to(torch.int8)
-    return scale
+    return torch.round(w / _per_channel(scale, w)).clamp(-127, 127).to(torch.int8), scale
+
+
+def _per_channel(scale: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """One scale per output channel, shaped to broadcast over a weight like `like`."""
+    return scale.view(-1, *[1] * (like.dim() - 1))
 
 
 def card_of(payload: dict[str, Any]) -> ModelCard:

@@ -39,10 +39,8 @@ def ship(run_weights: str | Path, sets: dict[str, Path] | None = None, quality: 
     card.quality.update(quality or {})
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / f"{card.name}.pt"
-    for storage in ("int8", "fp16", "fp32"):  # smallest first
+    for storage in ("int8", "fp16"):  # smallest first; fp32 where neither holds
         checkpoint.save(target, card, model, storage=storage)
-        if storage == "fp32":
-            break
         stored, _ = load_model(str(target))
         if sets:
             stored_means = _sr_means(stored, card, sets)
@@ -57,6 +55,9 @@ def ship(run_weights: str | Path, sets: dict[str, Path] | None = None, quality: 
         log(f"{card.name}: {storage} storage {what}")
         if ok:
             break
+    else:
+        storage = "fp32"
+        checkpoint.save(target, card, model, storage=storage)
     log(f"{card.name}: shipped {storage}")
     log(f"{card.name}: " + ", ".join(f"{k} {v}" for k, v in card.quality.items()) + f" -> {target}")
     if dest == zoo.WEIGHTS_DIR:

@@ -172,8 +172,7 @@ class StyleRecipe(Recipe):
                     noise[i] = (n / n.std().clamp_min(1e-6)).to(noise.device)
                 if torch.rand(1).item() < 0.5:
                     q = int(torch.randint(30, 91, (1,)))
-                    u8 = (moved[i].detach().clamp(0, 1) * 255 + 0.5).byte().permute(1, 2, 0).cpu().numpy()
-                    moved[i] = torch.from_numpy(jpeg(u8, q).copy()).permute(2, 0, 1).float().div(255).to(moved.device)
+                    moved[i] = to_tensor(jpeg(to_uint8(moved[i]), q))[0].to(moved.device)
         return moved + std * noise
 
     def _noise_std(self, content: Tensor) -> Tensor | float:
