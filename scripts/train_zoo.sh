@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, slim-perturb, real-a..real-i, clean-d..clean-f, faces, faces-v2, faces-v3: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, slim-perturb, real-a..real-i, clean-d..clean-g, faces, faces-v2, faces-v3: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -206,6 +206,12 @@ case "${1:-a}" in
     RUNS_NAME=compact-x4-f run_as compact-x4 4000 32 24 1e-4 --init train/weights/compact-x4.pt
     RUNS_NAME=espcn-x2-real-i run_as espcn-x2-real 4000 32 32 2e-4 --init train/weights/espcn-x2-real.pt --degradations camera
     RUNS_NAME=espcn-x4-f run_as espcn-x4 16000 32 24 2e-4 --init train/weights/espcn-x4.pt
+    ;;
+  clean-g)  # finishing slices under PSNR's own error (--pixel-loss l2), the cosine from a low lr to ~0: SRResNet from
+    # the clean-e slice (Set5 31.0-31.2 at lr 1e-4), espcn-x4 from the shipped weights (30.53, flat for 8000 steps)
+    RUNS_NAME=espcn-x4-g run_as espcn-x4 8000 32 24 5e-5 --init train/weights/espcn-x4.pt --pixel-loss l2
+    RUNS_NAME=srresnet-x4-g run_as srresnet-x4 7000 16 24 5e-5 --init "$RUNS/srresnet-x4-e/last.pt" --pixel-loss l2 \
+      --stop-at "${SRRESNET_STOP_AT:-7000}"
     ;;
   # Fine-tunes of the per-channel-PReLU runs above to one slope per layer (fusable; ORT
   # CPU 640x360: fsrcnn-x2 150 -> 75 ms, compact-x2 285 -> 135 ms); shipped only where Set5 holds.

@@ -128,6 +128,8 @@ def train(cfg: TrainConfig) -> Path:
 
 
 def _make_recipe(entry: zoo.ZooEntry, model: torch.nn.Module, card, cfg: TrainConfig, dist: Dist):
+    if "pixel_loss" in cfg.extra and entry.recipe != "psnr":
+        raise VgxError(f"--pixel-loss is for the PSNR-trained SR nets; {card.name} trains with its own losses")
     if entry.recipe == "gan":
         from .gan import GANRecipe
 
@@ -144,7 +146,7 @@ def _make_recipe(entry: zoo.ZooEntry, model: torch.nn.Module, card, cfg: TrainCo
         from .faces import VAERecipe
 
         return VAERecipe(model, card, cfg.lr, **cfg.extra)
-    return PSNRRecipe(model, card, cfg.lr)
+    return PSNRRecipe(model, card, cfg.lr, **cfg.extra)
 
 
 def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log):

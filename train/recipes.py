@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vgx.card import ModelCard
+from vgx.errors import VgxError
 
 from .checkpoint import unwrap
 from .models.color import rgb_to_y
@@ -50,18 +51,26 @@ class Recipe:
             o.load_state_dict(state[k])
 
 
-class PSNRRecipe(Recipe):
-    """L1 on RGB, or on BT.601 luma for luma-only nets (where their papers measure)."""
+PIXEL_LOSSES = {"l1": F.l1_loss, "l2": F.mse_loss}
 
-    def __init__(self, model: nn.Module, card: ModelCard, lr: float) -> None:
+
+class PSNRRecipe(Recipe):
+    """L1 (or L2: PSNR's own error, for a finishing slice) on RGB, or on BT.601 luma for luma-only nets
+    (where their papers measure)."""
+
+    def __init__(self, model: nn.Module, card: ModelCard, lr: float, pixel_loss: str = "l1") -> None:
+        if pixel_loss not in PIXEL_LOSSES:
+            raise VgxError(f"--pixel-loss must be one of {', '.join(PIXEL_LOSSES)}, not {pixel_loss!r}")
         self.model, self.card = model, card
+        self.loss_fn = PIXEL_LOSSES[pixel_loss]
+        self.provenance = "" if pixel_loss == "l1" else f" ({pixel_loss.upper()} loss)"
         self.opt = torch.optim.Adam(model.parameters(), lr=lr)
         self.optims = {"opt": self.opt}
 
     def pixel_loss(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         if self.card.luma_only:
-            return F.l1_loss(rgb_to_y(sr), rgb_to_y(hr))
-        return F.l1_loss(sr, hr)
+            return self.loss_fn(rgb_to_y(sr), rgb_to_y(hr))
+        return self.loss_fn(sr, hr)
 
     def step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, torch.Tensor]:
         self.model.train()

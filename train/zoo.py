@@ -55,7 +55,7 @@ class ZooEntry:
     description: str
     luma_only: bool = False
     arch_kwargs: tuple[tuple[str, Any], ...] = ()
-    recipe: str = "psnr"  # training recipe: "psnr" (L1), "gan" or "style"
+    recipe: str = "psnr"  # training recipe: "psnr" (L1, or L2 to finish), "gan" or "style"
     task: str = "sr"
     multiple_of: int = 1
     # frames wider or taller than this (input pixels) are tiled: big enough that streams up

@@ -85,6 +85,22 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(image_dir, tmp_path, monk
     assert all(torch.isfinite(v).all() for v in _weights(tmp_path / "last.pt").values())
 
 
+def test_l2_pixel_loss_is_psnr_s_error_and_only_for_psnr_nets(image_dir, tmp_path) -> None:
+    from vgx.train import zoo
+
+    card = zoo.resolve("espcn-x2").card()
+    sr, hr = torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8)
+    l2 = recipes.PSNRRecipe(zoo.build(card), card, 1e-3, pixel_loss="l2")
+    y = recipes.rgb_to_y
+    assert l2.pixel_loss(sr, hr).item() == pytest.approx(((y(sr) - y(hr)) ** 2).mean().item())
+    with pytest.raises(VgxError, match="--pixel-loss must be one of l1, l2"):
+        recipes.PSNRRecipe(zoo.build(card), card, 1e-3, pixel_loss="huber")
+    final = train(_cfg(image_dir, tmp_path / "l2", extra={"pixel_loss": "l2"}))
+    assert "(L2 loss)" in torch.load(final, weights_only=True)["card"]["trained_on"]
+    with pytest.raises(VgxError, match="--pixel-loss is for the PSNR-trained SR nets"):
+        train(_cfg(image_dir, tmp_path / "gan", model="srgan", steps=1, extra={"pixel_loss": "l2"}))
+
+
 def test_lr_schedule_warms_up_then_decays() -> None:
     assert lr_factor(0, 100, 10, 0.01) == pytest.approx(0.1)
     assert lr_factor(10, 100, 10, 0.01) == pytest.approx(1.0)

@@ -37,6 +37,8 @@ def train(
     degradations: Optional[str] = typer.Option(None, help="-real models: wide (Real-ESRGAN-like, the x2/x4 default), "
                                                "camera (no rescale around the downscale), stream (camera with H.264/H.265 twice "
                                                "as often) or restore (the x1 default)"),
+    pixel_loss: str = typer.Option("l1", help="SR (PSNR-trained nets): l1, or l2 (PSNR's own error) for a finishing "
+                                   "slice from trained weights"),
     device: str = typer.Option("auto", help="auto (a CUDA GPU where PyTorch sees one, else the CPU), cpu, cuda, cuda:N"),
     resume: Optional[Path] = typer.Option(None, help="continue exactly from this last.pt"),
     init: Optional[Path] = typer.Option(None, help="start from these weights (srgan: a srresnet-x4 checkpoint)"),
@@ -82,6 +84,8 @@ def train(
                  "lossnet": str(lossnet) if lossnet else None}
     elif model.lower().startswith("vae"):
         extra = {"beta": beta, "perceptual_weight": perceptual_weight, "lossnet": str(lossnet) if lossnet else None}
+    elif pixel_loss != "l1":
+        extra = {"pixel_loss": pixel_loss}
 
     cfg = TrainConfig(
         model=model, data=[str(d) for d in data], scale=scale, out=str(out), val=str(val) if val else None, steps=steps,
