@@ -26,6 +26,7 @@ from .frames import Frame
 from .sinks import Sink
 from .sources import Source
 from .stats import Stats
+from .temporal import TemporalSmoother
 
 END = object()  # end-of-stream marker passed down the stages
 
@@ -38,6 +39,7 @@ class StreamOptions:
     side_by_side: bool = False
     hud: bool = False
     max_frames: int | None = None
+    smooth: float = 0.0  # temporal smoothing strength (runtime/temporal.py); 0 shows each output as it is
 
 
 class Model(Protocol):
@@ -63,6 +65,7 @@ class Pipeline:
         self.q_inf: queue.Queue[Any] = queue.Queue(size)
         self.q_out: queue.Queue[Any] = queue.Queue(size)
         self.errors: list[BaseException] = []
+        self.smoother = TemporalSmoother(options.smooth) if options.smooth > 0 else None
 
     # -- stages --------------------------------------------------------------------------
     def _capture(self) -> None:
@@ -144,6 +147,9 @@ class Pipeline:
             frames, y = item
             t = time.perf_counter()
             images = self.model.finish(y)
+            if self.smoother is not None:  # in stream order: this thread sees every frame after the model
+                smoother = self.smoother
+                images = [smoother.smooth(f.image, img) for f, img in zip(frames, images)]
             if self.opt.side_by_side:
                 from .enhancer import side_by_side
 

@@ -1,7 +1,7 @@
 """Does each style look like its painting, and does it stay still on video? (issue: styles)
 
     python -m vgx.benchmarks.studies.style_quality [--models shipped|NAME|CKPT,...] [--reference]
-        [--controls] [--photos DIR,...] [--videos DIR] [--frames 24] [--stem style_quality]
+        [--controls] [--smooth 0.8] [--photos DIR,...] [--videos DIR] [--frames 24] [--stem style_quality]
 
 Per model, on held-out photos (never training crops: the style content images and Set14):
 texture, Gabor and colour distance ratios to the painting and the gradient-energy ratio
@@ -27,7 +27,7 @@ import numpy as np
 from rich.progress import Progress
 
 from vgx.benchmarks.studies import SHARED
-from vgx.benchmarks.style_stats import StyleMeter, fit_side
+from vgx.benchmarks.style_stats import StyleMeter, fit_side, gradient_energy
 from vgx.flicker import flicker_ratio
 from vgx.images import caption, list_images, load_rgb, save_rgb, side_by_side
 
@@ -135,8 +135,23 @@ def clips_for(videos: Path | None, photos: list[np.ndarray], names: list[str], f
     return clips
 
 
+def smoothing_figures(frames: list[np.ndarray], outs: list[np.ndarray], strength: float) -> dict[str, float]:
+    """One clip (BGR) through the stream's temporal smoothing: flicker (DIS and Farneback flow,
+    before and after) and the share of the outputs' gradient energy it keeps."""
+    from vgx.runtime.temporal import TemporalSmoother
+
+    smoother = TemporalSmoother(strength)
+    smoothed = [smoother.smooth(x, y) for x, y in zip(frames, outs)]
+    kept = (sum(gradient_energy(o[:, :, ::-1]) for o in smoothed)
+            / max(sum(gradient_energy(o[:, :, ::-1]) for o in outs), 1e-12))
+    return {"flicker": flicker_ratio(frames, smoothed), "gradient_kept": kept,
+            "farneback_before": flicker_ratio(frames, outs, flow="farneback"),
+            "farneback_after": flicker_ratio(frames, smoothed, flow="farneback")}
+
+
 def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.ndarray],
-            clips: dict[str, list[np.ndarray]], progress: Any, task: Any) -> tuple[dict[str, Any], list[np.ndarray]]:
+            clips: dict[str, list[np.ndarray]], progress: Any, task: Any,
+            smooth: float = 0.0) -> tuple[dict[str, Any], list[np.ndarray]]:
     painting = meter.stats(load_rgb(PAINTINGS / PAINTING_OF[style]))
     per_photo, outputs = [], []
     for photo in photos:
@@ -144,13 +159,19 @@ def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.nda
         outputs.append(out)
         per_photo.append(meter.ratios(meter.stats(photo), meter.stats(out), painting))
         progress.advance(task)
-    flicker = {}
+    flicker, smoothed = {}, {}
     for name, frames in clips.items():
-        outs = [stylize(f)[:, :, ::-1] for f in frames]
-        flicker[name] = round(flicker_ratio([f[:, :, ::-1] for f in frames], outs), 3)
+        bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames]
+        outs = [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in frames]
+        flicker[name] = round(flicker_ratio(bgr, outs), 3)
+        if smooth:
+            smoothed[name] = {k: round(v, 3) for k, v in smoothing_figures(bgr, outs, smooth).items()}
         progress.advance(task)
     row = {k: round(float(np.mean([p[k] for p in per_photo])), 3) for k in per_photo[0]}
     row.update(flicker=flicker, flicker_max=max(flicker.values()) if flicker else None)
+    if smooth:
+        row["smoothed"] = {"strength": smooth, "clips": smoothed,
+                           "flicker_max": max(c["flicker"] for c in smoothed.values()) if smoothed else None}
     return row, outputs
 
 
@@ -161,6 +182,28 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     return head + "\n".join(
         f"| {r['model']} | {r['texture']:.2f} | {r['gabor']:.2f} | {r['colour']:.2f} | {r['gradient']:.2f} | "
         + " | ".join(f"{r['flicker'][c]:.2f}" for c in clips) + f" | {r['flicker_max']:.2f} |" for r in rows) + "\n"
+
+
+def smoothing_markdown(rows: list[dict[str, Any]]) -> str:
+    """Per model: flicker per clip through the stream's smoothing, gradient energy kept (worst
+    clip), and the Farneback cross-check of the worst clip."""
+    rows = [r for r in rows if "smoothed" in r]
+    if not rows:
+        return ""
+    clips = list(rows[0]["smoothed"]["clips"])
+    head = (f"\nWith `vgx stream`'s temporal smoothing at {rows[0]['smoothed']['strength']} "
+            "(flicker per clip; raw -> smoothed for the worst clip):\n\n"
+            "| model | " + " | ".join(clips) + " | flicker max | gradient kept (min) | Farneback flow, worst clip |\n"
+            "|---|" + "---:|" * (3 + len(clips)) + "\n")
+    lines = []
+    for r in rows:
+        sm = r["smoothed"]["clips"]
+        worst = max(r["flicker"], key=r["flicker"].get)
+        lines.append(f"| {r['model']} | " + " | ".join(f"{sm[c]['flicker']:.2f}" for c in clips)
+                     + f" | {r['flicker_max']:.2f} -> {r['smoothed']['flicker_max']:.2f}"
+                     + f" | {min(c['gradient_kept'] for c in sm.values()):.2f}"
+                     + f" | {sm[worst]['farneback_before']:.2f} -> {sm[worst]['farneback_after']:.2f} |")
+    return head + "\n".join(lines) + "\n"
 
 
 def picture(photos: list[np.ndarray], columns: dict[str, list[np.ndarray]], style: str, path: Path, rows: int = 3) -> None:
@@ -198,6 +241,8 @@ def main() -> None:
     ap.add_argument("--models", default="shipped", help="comma list of zoo names or checkpoints, or 'shipped'")
     ap.add_argument("--reference", action="store_true", help="add pytorch/examples' Udnie (../shared/anchors)")
     ap.add_argument("--controls", action="store_true", help="add two stable per-frame filters (flicker's scale)")
+    ap.add_argument("--smooth", type=float, default=0.0, help="also measure the clips through vgx stream's "
+                    "temporal smoothing at this strength")
     ap.add_argument("--photos", default=f"{SHARED}/data/style/content-images,{SHARED}/data/sr/Set14")
     ap.add_argument("--videos", type=Path, default=SHARED / "data/video")
     ap.add_argument("--frames", type=int, default=24)
@@ -228,13 +273,13 @@ def main() -> None:
         jobs += [(label, f, jobs[0][2] if jobs else "udnie") for label, f in controls.items()]
         for label, stylize, style in jobs:
             progress.update(task, description=short_label(label))
-            row, outs = measure(stylize, style, meter, photos, clips, progress, task)
+            row, outs = measure(stylize, style, meter, photos, clips, progress, task, args.smooth)
             rows.append({"model": label, "style": style, **row})
             columns[label] = outs
     args.out.mkdir(parents=True, exist_ok=True)
     doc = {"schema": 1, "photos": names, "side": args.side, "frames": args.frames, "rows": rows}
     (args.out / f"{args.stem}.json").write_text(json.dumps(doc, indent=1))
-    md = markdown(rows)
+    md = markdown(rows) + smoothing_markdown(rows)
     (args.out / f"{args.stem}.md").write_text(md)
     for style in dict.fromkeys(r["style"] for r in rows):
         picture(photos, {r["model"]: columns[r["model"]] for r in rows if r["style"] == style}, style,

@@ -38,6 +38,8 @@ def stream(
     frames: Optional[int] = typer.Option(None, help="stop after N frames"),
     threads: Optional[int] = typer.Option(None, help="CPU threads for ONNX Runtime"),
     tile: Optional[int] = typer.Option(None, help="tile frames larger than this (input pixels)"),
+    smooth: Optional[float] = typer.Option(None, help="temporal smoothing 0..<1: blend each output with the previous "
+                                           "one along the input's motion (steadier style video) [style 0.8, else 0]"),
     stats_json: Optional[Path] = typer.Option(None, help="write stream statistics here"),
 ) -> None:
     """Run a model live on a camera, file, folder or network stream into files, a browser or a window."""
@@ -54,7 +56,7 @@ def stream(
         style=style, slim=slim,
         precision=precision, backend=backend, size=parse_size(size) if size else None, input_fps=input_fps,
         outputs=list(output), policy=policy, batch=batch, side_by_side=side_by_side, hud=hud, bind=bind,
-        frames=frames, threads=threads, stats_json=stats_json, tile=tile,
+        frames=frames, threads=threads, stats_json=stats_json, tile=tile, smooth=smooth,
     )
     summary = run_stream(req, log=lambda s: typer.echo(s, err=True))
     typer.echo(f"{summary['frames_out']} frames, {summary['fps']:.1f} fps (model {summary['model_fps']:.1f} fps), "
