@@ -6,6 +6,8 @@
   their own in ONNX Runtime's CPU provider: what the baked path adds to the model's time
   on a CPU (on a GPU it runs inside the engine).
 Both for a WxH frame in and the same frame out (the goal is stated per 1280x720 frame).
+And `vgx stream --smooth`'s temporal smoothing (runtime/temporal.py) of one such frame,
+which runs on the host CPU whatever the backend.
 """
 
 from __future__ import annotations
@@ -27,7 +29,28 @@ def prepost_cost(size: tuple[int, int] = (1280, 720), target_s: float = 1.0) -> 
     host_post = summarize(measure(lambda: nchw_to_bgr(x), target_s=target_s))["p50"]
     graph_pre, graph_post = _in_graph(frame, x, target_s)
     return {"size": [w, h], "host_ms": {"pre": host_pre, "post": host_post, "total": round(host_pre + host_post, 3)},
-            "in_graph_ms": {"pre": graph_pre, "post": graph_post, "total": round(graph_pre + graph_post, 3)}}
+            "in_graph_ms": {"pre": graph_pre, "post": graph_post, "total": round(graph_pre + graph_post, 3)},
+            "smoothing_ms": _smoothing(size, target_s)}
+
+
+def _smoothing(size: tuple[int, int], target_s: float) -> float:
+    """p50 of smoothing one frame of a real photo panning 2 px a frame."""
+    import cv2
+
+    from vgx.images import demo_images
+    from vgx.runtime.temporal import TemporalSmoother
+
+    w, h = size
+    photo = cv2.resize(demo_images()["astronaut"][:, :, ::-1], (w + 64, h))
+    frames = [np.ascontiguousarray(photo[:, i : i + w]) for i in (0, 2)]
+    smoother = TemporalSmoother(0.8)
+
+    def one() -> None:
+        smoother.reset()
+        smoother.smooth(frames[0], frames[0])
+        smoother.smooth(frames[1], frames[1])
+
+    return summarize(measure(one, target_s=target_s))["p50"]  # the first frame of a pair costs nothing
 
 
 def _in_graph(frame: np.ndarray, x: np.ndarray, target_s: float) -> tuple[float, float]:

@@ -73,8 +73,9 @@ def _prepost_line(doc: dict[str, Any]) -> list[str]:
         return []
     w, h = p["size"]
     return [f"Frame conversion per {w}x{h} frame in + out: host (numpy/OpenCV) {p['host_ms']['total']:.2f} ms; "
-            f"the frame-I/O twin's sub-graphs on ORT CPU {p['in_graph_ms']['total']:.2f} ms "
-            "(benchmarks/prepost_cost.py).", ""]
+            f"the frame-I/O twin's sub-graphs on ORT CPU {p['in_graph_ms']['total']:.2f} ms"
+            + (f"; `vgx stream --smooth` {p['smoothing_ms']:.2f} ms" if "smoothing_ms" in p else "")
+            + " (benchmarks/prepost_cost.py).", ""]
 
 
 def summary(doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -11,8 +11,8 @@ with it:
 w is `strength` where the input's own warp explains the new frame, and falls to 0 where it
 does not (occlusions, new content, scene cuts), so nothing ghosts; a frame whose output
 changed wholesale (a style switch, a cut) starts afresh. The flow (DIS, ultrafast preset)
-is taken on the grey input at half size: ~4 ms a 480x270 frame on one CPU core. The
-previous output is warped bicubically, which keeps its edges through the recursion
+is taken on the grey input at half size, where the gating is decided too; the previous
+output is warped bicubically, which keeps its edges through the recursion
 (bilinear warps soften them frame after frame). numpy + OpenCV only (runtime/ rule).
 """
 
@@ -31,10 +31,20 @@ def _grey(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(g, size, interpolation=cv2.INTER_AREA)
 
 
-def _remap(img: np.ndarray, flow: np.ndarray, interpolation: int) -> np.ndarray:
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], interpolation, borderMode=cv2.BORDER_REPLICATE)
+class _Grid:
+    """Pixel coordinates of one size, kept between frames (a stream's size rarely changes)."""
+
+    def __init__(self) -> None:
+        self.size: tuple[int, int] = (0, 0)
+        self.gx = self.gy = np.zeros((0, 0), np.float32)
+
+    def remap(self, img: np.ndarray, flow: np.ndarray, interpolation: int) -> np.ndarray:
+        h, w = flow.shape[:2]
+        if self.size != (w, h):
+            self.size = (w, h)
+            self.gx, self.gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        return cv2.remap(img, self.gx + flow[..., 0], self.gy + flow[..., 1], interpolation,
+                         borderMode=cv2.BORDER_REPLICATE)
 
 
 def _flow_at(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -54,37 +64,39 @@ class TemporalSmoother:
             raise ValueError(f"temporal smoothing strength must be in [0, 1), not {strength}")
         self.strength = strength
         self.flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        self.prev_in: np.ndarray | None = None
-        self.prev_out: np.ndarray | None = None
+        self.small, self.large = _Grid(), _Grid()
+        self.prev_grey: np.ndarray | None = None  # the previous input, grey, at the flow's size
+        self.prev_out: np.ndarray | None = None  # the previous output shown, float32
         self.resets = 0  # cuts and switches seen (the first frame not counted)
 
     def reset(self) -> None:
-        self.prev_in = self.prev_out = None
+        self.prev_grey = self.prev_out = None
 
     def smooth(self, frame_in: np.ndarray, frame_out: np.ndarray) -> np.ndarray:
         """frame_in: the model's input (BGR uint8); frame_out: its output (any size, BGR uint8)."""
         if self.strength == 0.0:
             return frame_out
-        prev_in, prev_out = self.prev_in, self.prev_out
-        fresh = frame_out.astype(np.float32)
-        self.prev_in, self.prev_out = frame_in, fresh
-        if prev_in is None or prev_out is None or prev_in.shape != frame_in.shape or prev_out.shape != fresh.shape:
-            return frame_out
         h, w = frame_in.shape[:2]
-        small = (max(8, round(w * FLOW_SCALE)), max(8, round(h * FLOW_SCALE)))
-        back = _flow_at(self.flow.calc(_grey(frame_in, small), _grey(prev_in, small), None), (w, h))  # t -> t-1
-        in_err = np.abs(frame_in.astype(np.float32) - _remap(prev_in, back, cv2.INTER_LINEAR).astype(np.float32))
-        weight = self.strength * np.clip(1.0 - in_err.reshape(h, w, -1).mean(axis=2) / TOLERANCE, 0.0, 1.0)
-        weight = cv2.GaussianBlur(weight, (0, 0), 2.0)
+        grey = _grey(frame_in, (max(8, round(w * FLOW_SCALE)), max(8, round(h * FLOW_SCALE))))
+        prev_grey, prev_out = self.prev_grey, self.prev_out
+        fresh = frame_out.astype(np.float32)
+        self.prev_grey, self.prev_out = grey, fresh
+        if prev_grey is None or prev_out is None or prev_grey.shape != grey.shape or prev_out.shape != fresh.shape:
+            return frame_out
+        back = self.flow.calc(grey, prev_grey, None)  # where each pixel of t was in t-1
+        in_err = np.abs(grey.astype(np.float32) - self.small.remap(prev_grey, back, cv2.INTER_LINEAR).astype(np.float32))
+        weight = cv2.GaussianBlur(self.strength * np.clip(1.0 - in_err / TOLERANCE, 0.0, 1.0), (0, 0), 1.0)
         oh, ow = fresh.shape[:2]
-        if (oh, ow) != (h, w):  # SR: the output is larger than the input the flow was taken on
-            back, weight = _flow_at(back, (ow, oh)), cv2.resize(weight, (ow, oh), interpolation=cv2.INTER_LINEAR)
-        warped = _remap(prev_out, back, cv2.INTER_CUBIC)
-        weight = weight.reshape(oh, ow, *([1] * (fresh.ndim - 2)))
-        change = np.abs(fresh - warped)
-        if float((change * weight).sum() / max(float(weight.sum()) * (change.size / weight.size), 1e-6)) > CUT:
+        back = _flow_at(back, (ow, oh))
+        weight = cv2.resize(weight, (ow, oh), interpolation=cv2.INTER_LINEAR)
+        warped = self.large.remap(prev_out, back, cv2.INTER_CUBIC)
+        if fresh.ndim == 3:
+            weight = weight[..., None]
+        diff = warped - fresh
+        seen = np.abs(diff[::4, ::4]) * weight[::4, ::4]  # a sample is enough to tell a cut
+        if float(seen.sum()) > CUT * max(float(np.broadcast_to(weight[::4, ::4], seen.shape).sum()), 1e-6):
             self.resets += 1  # another model or another scene: the previous output is not this one's past
             return frame_out
-        blended = fresh + weight * (warped - fresh)
+        blended = fresh + weight * diff
         self.prev_out = blended
-        return np.clip(blended, 0, 255).round().astype(np.uint8)
+        return np.clip(blended + 0.5, 0, 255).astype(np.uint8)  # rounded

@@ -40,15 +40,19 @@ def ship(run_weights: str | Path, sets: dict[str, Path] | None = None, quality: 
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / f"{card.name}.pt"
     for storage in ("int8", "fp16"):  # smallest first; fp32 where neither holds
-        checkpoint.save(target, card, model, storage=storage)
-        stored, _ = load_model(str(target))
+        # each candidate is measured from a file of its own: the shipped file is written once, at
+        # the end, and a run stopped midway leaves the weights shipped before untouched
+        candidate = checkpoint.save(dest / f".{card.name}.{storage}.candidate.pt", card, model, storage=storage)
+        try:
+            stored, _ = load_model(str(candidate))
+        finally:
+            candidate.unlink(missing_ok=True)
         if sets:
             stored_means = _sr_means(stored, card, sets)
             drift = max(abs(stored_means[k]["psnr_y"] - means[k]["psnr_y"]) for k in means)
             ok, what = drift <= STORAGE_TOLERANCE_DB, f"moved PSNR-Y by {drift:.4f} dB"
             if ok:  # the card states what the shipped weights score
                 _record(card, stored_means)
-                checkpoint.save(target, card, model, storage=storage)
         else:
             agree = _output_agreement(model, stored, card)
             ok, what = agree >= STORAGE_AGREEMENT_DB, f"outputs agree with fp32 to {agree:.1f} dB"
@@ -57,7 +61,7 @@ def ship(run_weights: str | Path, sets: dict[str, Path] | None = None, quality: 
             break
     else:
         storage = "fp32"
-        checkpoint.save(target, card, model, storage=storage)
+    checkpoint.save(target, card, model, storage=storage)
     log(f"{card.name}: shipped {storage}")
     log(f"{card.name}: " + ", ".join(f"{k} {v}" for k, v in card.quality.items()) + f" -> {target}")
     if dest == zoo.WEIGHTS_DIR:

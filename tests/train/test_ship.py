@@ -64,3 +64,23 @@ def test_the_shipped_index_is_strict_json() -> None:
         raise AssertionError(f"index.json holds {constant}")
 
     json.loads((zoo.WEIGHTS_DIR / "index.json").read_text(), parse_constant=refuse)
+
+
+def test_a_shipment_stopped_midway_leaves_the_shipped_weights_untouched(tmp_path: Path, monkeypatch) -> None:
+    import pytest
+
+    from vgx.train import ship as ship_module
+
+    dest = tmp_path / "w"
+    ship(_run(tmp_path, "style-wave-slim"), quality={"flicker_max": 1.2}, dest=dest, log=lambda *_: None)
+    before = (dest / "style-wave-slim.pt").read_bytes()
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ship_module, "_output_agreement", interrupted)
+    torch.manual_seed(1)
+    with pytest.raises(KeyboardInterrupt):
+        ship(_run(tmp_path / "other", "style-wave-slim"), quality={"flicker_max": 0.9}, dest=dest, log=lambda *_: None)
+    assert (dest / "style-wave-slim.pt").read_bytes() == before
+    assert sorted(p.name for p in dest.iterdir()) == ["style-wave-slim.pt"]  # no candidate left behind
