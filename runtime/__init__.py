@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .enhancer import Enhancer
+    from .temporal import TemporalSmoother
 
-__all__ = ["Enhancer"]
+__all__ = ["Enhancer", "TemporalSmoother"]
 
 
 def __getattr__(name: str) -> Any:  # lazy: `from vgx.runtime import Enhancer` without loading cv2 on import
@@ -19,4 +20,8 @@ def __getattr__(name: str) -> Any:  # lazy: `from vgx.runtime import Enhancer` w
         from .enhancer import Enhancer
 
         return Enhancer
+    if name == "TemporalSmoother":
+        from .temporal import TemporalSmoother
+
+        return TemporalSmoother
     raise AttributeError(name)

@@ -148,8 +148,8 @@ class Pipeline:
             t = time.perf_counter()
             images = self.model.finish(y)
             if self.smoother is not None:  # in stream order: this thread sees every frame after the model
-                smoother = self.smoother
-                images = [smoother.smooth(f.image, img) for f, img in zip(frames, images)]
+                smoother, made_by = self.smoother, getattr(self.model, "finished", None)  # a switcher's model
+                images = [smoother.smooth(f.image, img, made_by) for f, img in zip(frames, images)]
             if self.opt.side_by_side:
                 from .enhancer import side_by_side
 

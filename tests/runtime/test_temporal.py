@@ -84,6 +84,18 @@ def test_a_cut_or_a_model_switch_starts_afresh_with_no_ghost() -> None:
     assert np.array_equal(smoother.smooth(other, other), other)  # a new scene: the input's warp explains nothing
 
 
+def test_a_switched_model_starts_afresh_even_where_its_look_is_close() -> None:
+    frames = _pan(frames=3)
+    smoother = TemporalSmoother(0.9)
+    smoother.smooth(frames[0], frames[0], key="udnie")
+    smoother.smooth(frames[1], frames[1], key="udnie")
+    close = np.clip(frames[2].astype(np.int16) + 10, 0, 255).astype(np.uint8)  # under the cut threshold
+    assert not np.array_equal(smoother.smooth(frames[2], close, key="udnie"), close)  # same model: blended
+    smoother.reset()
+    smoother.smooth(frames[1], frames[1], key="udnie")
+    assert np.array_equal(smoother.smooth(frames[2], close, key="udnie-slim"), close)  # switched: as it is
+
+
 def test_strength_zero_is_the_model_s_output_and_bad_strengths_are_refused() -> None:
     frames = _pan(frames=3)
     outs = _flickering(frames)
