@@ -41,6 +41,7 @@ class BatchJob:
     backend: str = "auto"
     gpus_per_worker: float = 0.0
     threads: int | None = 1  # ONNX Runtime threads per worker
+    smooth: float | None = None  # temporal smoothing of videos; None: as `vgx stream` gives the model's task
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -70,17 +71,19 @@ def output_for(path: Path, out: Path) -> Path:
     return out / (path.name if path.suffix.lower() in VIDEO_SUFFIXES else f"{path.stem}.png")
 
 
-def process_file(enh: Any, path: Path, target: Path) -> int:
-    """`vgx stream PATH -o TARGET` with an open Enhancer (lossless); written via a temp name."""
+def process_file(enh: Any, path: Path, target: Path, smooth: float | None = None) -> int:
+    """`vgx stream PATH -o TARGET [--smooth S]` with an open Enhancer (lossless); written via a temp name."""
     from .pipeline import Pipeline, StreamOptions
     from .sinks import ImageFolderSink, VideoFileSink
     from .sources import ImageFolderSource, open_source
+    from .temporal import strength_for
 
     video = path.suffix.lower() in VIDEO_SUFFIXES
     source = open_source(str(path)) if video else ImageFolderSource([path])
     with atomic_path(target, suffix=target.suffix) as tmp:
         sink: Any = VideoFileSink(tmp, source.fps, path) if video else ImageFolderSink(tmp.parent / f".{tmp.name}.d")
-        stats = Pipeline(source, enh, [sink], StreamOptions(policy="lossless"), log=lambda s: None).run()
+        options = StreamOptions(policy="lossless", smooth=strength_for(enh.card.task, smooth))
+        stats = Pipeline(source, enh, [sink], options, log=lambda s: None).run()
         if stats.frames_out == 0:
             sink.discard()
             raise VgxError(f"{path.name}: no frame could be decoded")
@@ -94,15 +97,16 @@ def process_file(enh: Any, path: Path, target: Path) -> int:
 class Worker:
     """A Ray actor body: one open model, many files."""
 
-    def __init__(self, folder: str, precision: str, backend: str, threads: int | None) -> None:
+    def __init__(self, folder: str, precision: str, backend: str, threads: int | None, smooth: float | None) -> None:
         from .enhancer import Enhancer
 
         self.enh = Enhancer(folder, precision, backend, threads=threads).__enter__()
+        self.smooth = smooth
 
     def run(self, path: str, target: str) -> dict[str, Any]:
         t = time.perf_counter()
         try:
-            frames = process_file(self.enh, Path(path), Path(target))
+            frames = process_file(self.enh, Path(path), Path(target), self.smooth)
             return {"status": "done", "frames": frames, "seconds": round(time.perf_counter() - t, 3), "output": target}
         except Exception as e:  # noqa: BLE001 - one bad file is recorded and the job goes on
             msg = " ".join(str(e).split())[:300] or type(e).__name__
@@ -133,6 +137,9 @@ def run_batch(job: BatchJob, log: Callable[[str], None] = print) -> dict[str, An
         raise VgxError("vgx batch needs Ray: pip install 'vgx[batch]'") from None
     if job.workers < 1:
         raise VgxError("--workers must be at least 1")
+    from .temporal import strength_for
+
+    strength_for("", job.smooth)  # a bad --smooth fails before Ray starts
     files = expand_inputs(job.inputs)
     job.out.mkdir(parents=True, exist_ok=True)
     doc = read_manifest(job.out)
@@ -163,7 +170,8 @@ def _run_pool(ray: Any, actor_pool: Any, job: BatchJob, todo: list[Path], doc: d
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     remote = ray.remote(num_cpus=1, num_gpus=job.gpus_per_worker)(Worker)
-    actors = [remote.remote(str(job.model), job.precision, job.backend, job.threads) for _ in range(min(job.workers, len(todo)))]
+    actors = [remote.remote(str(job.model), job.precision, job.backend, job.threads, job.smooth)
+              for _ in range(min(job.workers, len(todo)))]
     pool = actor_pool(actors)
     jobs = [(str(f), str(output_for(f, job.out))) for f in todo]
     with Progress(TextColumn("batch"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

@@ -18,6 +18,7 @@ from .pipeline import Pipeline, StreamOptions
 from .sinks import open_sink, output_kind
 from .sources import open_source
 from .switcher import ModelSwitcher
+from .temporal import strength_for
 
 SR_SCALES = (2, 3, 4)
 DEFAULT_MODELS = {"sr": "espcn-x{scale}", "style": "style-{style}", "generate": "dcgan-faces",
@@ -26,9 +27,6 @@ DEFAULT_MODELS = {"sr": "espcn-x{scale}", "style": "style-{style}", "generate": 
 # for them ships, `vgx stream` picks it by default (the CLI checks what ships; the runtime cannot)
 LIVE_SR_MODELS = {2: "espcn-x2-real", 4: "compact-x4-real"}
 DEFAULT_OUTPUT = "vgx-out/stream.mp4"
-# temporal smoothing (runtime/temporal.py) by the model's task when --smooth is not given: style
-# nets turn the input's small frame-to-frame changes into flicker (benchmarks/results/style_smoothing.md)
-DEFAULT_SMOOTH = {"style": 0.8}
 
 
 @dataclass
@@ -53,7 +51,7 @@ class StreamRequest:
     threads: int | None = None
     stats_json: Path | None = None
     tile: int | None = None
-    smooth: float | None = None  # None: DEFAULT_SMOOTH for the model's task
+    smooth: float | None = None  # None: temporal.DEFAULT_STRENGTH for the model's task
 
 
 def model_for(req: StreamRequest) -> str:
@@ -78,8 +76,7 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
         raise VgxError("--batch must be at least 1")
     if req.precision not in PRECISIONS:
         raise VgxError(f"unknown precision {req.precision!r}: choose {', '.join(PRECISIONS)}")
-    if req.smooth is not None and not 0.0 <= req.smooth < 1.0:
-        raise VgxError(f"--smooth must be from 0 (off) to below 1, not {req.smooth}")
+    strength_for("", req.smooth)  # a bad --smooth fails before the model loads
     for uri in req.outputs:  # a bad output fails now, not after the model has loaded
         output_kind(uri)
     if req.task == "generate":
@@ -97,7 +94,7 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
             for uri in outputs:
                 sinks.append(open_sink(uri, source.fps, getattr(source, "path", None), req.bind))
                 log(f"output: {sinks[-1].name}")
-            smooth = req.smooth if req.smooth is not None else DEFAULT_SMOOTH.get(enh.card.task, 0.0)
+            smooth = strength_for(enh.card.task, req.smooth)
             if smooth and req.smooth is None:
                 log(f"temporal smoothing {smooth} for {enh.card.task} (steadier video; --smooth 0 turns it off)")
             options = StreamOptions(policy=policy, batch=req.batch, side_by_side=req.side_by_side, hud=req.hud,

@@ -21,6 +21,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vgx.errors import VgxError
+
+# the strength a stream or batch job gets by its model's task when none is asked for: style nets
+# turn the input's small frame-to-frame changes into flicker (benchmarks/results/style_quality_smooth.md)
+DEFAULT_STRENGTH = {"style": 0.8}
 FLOW_SCALE = 0.5  # the flow is taken at this fraction of the input size
 TOLERANCE = 12.0  # input warp error (levels) at which the previous output stops counting
 CUT = 24.0  # mean output change (levels) where the input says "same scene": another look, start afresh
@@ -55,6 +60,15 @@ def _flow_at(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     out[..., 0] *= size[0] / w
     out[..., 1] *= size[1] / h
     return out
+
+
+def strength_for(task: str, asked: float | None) -> float:
+    """The smoothing a model of `task` gets: `asked` (checked), else DEFAULT_STRENGTH's."""
+    if asked is None:
+        return DEFAULT_STRENGTH.get(task, 0.0)
+    if not 0.0 <= asked < 1.0:
+        raise VgxError(f"--smooth must be from 0 (off) to below 1, not {asked}")
+    return asked
 
 
 class TemporalSmoother:

@@ -5,7 +5,11 @@
 - live capture-to-sink latency p50 <= model latency p50 + one frame interval + 10 ms;
 - host pre + post per 1280x720 frame <= 3 ms (float path and uint8 frame-I/O path).
 
-    python benchmarks/studies/stream_goals.py [--model espcn-x2] [--frames 60] [--out benchmarks/results]
+`--smooth S` runs both streams with the temporal smoothing `vgx stream` gives style models
+(runtime/temporal.py; it runs in the postprocess stage, beside the model).
+
+    python benchmarks/studies/stream_goals.py [--model espcn-x2] [--smooth 0.8] [--frames 60]
+        [--out benchmarks/results] [--stem stream_goals]
 """
 
 from __future__ import annotations
@@ -42,10 +46,12 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--live-seconds", type=float, default=15.0)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--smooth", type=float, default=0.0, help="temporal smoothing strength (0: none)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    ap.add_argument("--stem", default="stream_goals")
     args = ap.parse_args()
     w, h = 640, 360
-    res: dict = {"machine": report(), "model": args.model, "size": [w, h]}
+    res: dict = {"machine": report(), "model": args.model, "size": [w, h], "smooth": args.smooth}
     with Enhancer(args.model, threads=args.threads, log=print) as enh:
         frame = DemoSource((w, h), 1).capture().image
         batch = enh.prepare([frame])
@@ -53,14 +59,15 @@ def main() -> None:
         res["model_only"] = {"latency_ms_p50": round(model_ms, 2), "fps": round(1000 / model_ms, 2),
                              "frame_io": bool(batch[0])}
 
-        stats = Pipeline(DemoSource((w, h), args.frames), enh, [NullSink()], StreamOptions(policy="lossless")).run()
+        lossless = StreamOptions(policy="lossless", smooth=args.smooth)
+        stats = Pipeline(DemoSource((w, h), args.frames), enh, [NullSink()], lossless).run()
         s = stats.to_dict()
         res["lossless"] = {"fps": s["fps"], "ratio_to_model_fps": round(s["fps"] * model_ms / 1000, 3),
                            "goal": ">= 0.9", "stages": s["stages"]}
 
         fps = 30.0
         live_src = DemoSource((w, h), int(args.live_seconds * fps), fps=fps, live=True)
-        s = Pipeline(live_src, enh, [NullSink()], StreamOptions(policy="live")).run().to_dict()
+        s = Pipeline(live_src, enh, [NullSink()], StreamOptions(policy="live", smooth=args.smooth)).run().to_dict()
         budget = s["stages"]["infer"]["p50"] + 1000 / fps + 10
         res["live"] = {"e2e_p50_ms": s["e2e_latency_ms"]["p50"], "infer_p50_ms": s["stages"]["infer"]["p50"],
                        "budget_ms": round(budget, 2), "within": s["e2e_latency_ms"]["p50"] <= budget,
@@ -76,7 +83,7 @@ def main() -> None:
         "goal": "<= 3",
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "stream_goals.json"
+    path = args.out / f"{args.stem}.json"
     path.write_text(json.dumps(res, indent=2))
     print(json.dumps({k: v for k, v in res.items() if k != "machine"}, indent=2))
     print(f"wrote {path}")

@@ -30,13 +30,15 @@ from vgx.benchmarks.studies import SHARED
 from vgx.benchmarks.style_stats import StyleMeter, fit_side, gradient_energy
 from vgx.flicker import flicker_ratio
 from vgx.images import caption, list_images, load_rgb, save_rgb, side_by_side
+from vgx.runtime.temporal import DEFAULT_STRENGTH
 
 PAINTINGS = SHARED / "data/style/style-images"
 PAINTING_OF = {"wave": "wave.jpg", "starry-night": "starry_night.jpg", "the-scream": "the_scream.jpg",
                "udnie": "udnie.jpg", "composition-vii": "composition_vii.jpg", "shipwreck": "shipwreck.jpg"}
 Stylize = Callable[[np.ndarray], np.ndarray]  # uint8 RGB (sides multiples of 4) -> uint8 RGB
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
-SMOOTH_PICTURED = 0.8  # the strength `vgx stream` gives style models (runtime/stream.py DEFAULT_SMOOTH)
+SMOOTH_PICTURED = DEFAULT_STRENGTH["style"]  # the strength `vgx stream` gives style models
+PICTURED_MODELS = 4  # the smoothing picture shows the models that flickered most on its clip
 
 
 def mult4(rgb: np.ndarray) -> np.ndarray:
@@ -331,7 +333,9 @@ def main() -> None:
     if kept and keep:
         strength = SMOOTH_PICTURED if SMOOTH_PICTURED in smooth else smooth[0]
         frames = [np.ascontiguousarray(f[:, :, ::-1]) for f in clips[keep]]
-        smoothing_picture(frames, kept, strength, keep, args.out / f"{args.stem}-{keep}.jpg")
+        worst = sorted(rows, key=lambda r: -r["flicker"][keep])[:PICTURED_MODELS]  # the hardest cases
+        smoothing_picture(frames, {r["model"]: kept[r["model"]] for r in worst}, strength, keep,
+                          args.out / f"{args.stem}-{keep}.jpg")
     print(md)
 
 

@@ -49,7 +49,25 @@ def test_batch_on_local_ray_equals_stream_records_failures_and_resumes(espcn_art
     assert "skipping 5 of 6 files already done" in r.stderr and r.returncode == 1
 
 
+def test_a_batch_file_is_smoothed_as_its_stream_is(espcn_artifact: Path, tmp_path: Path) -> None:
+    from vgx.runtime import Enhancer
+    from vgx.runtime.batch import process_file
+    from vgx.runtime.stream import StreamRequest, run_stream
+
+    clip = write_video(tmp_path / "pan.mp4", frames=6)
+    run_stream(StreamRequest(input=str(clip), model=str(espcn_artifact), outputs=[str(tmp_path / "s.mp4")], smooth=0.7),
+               log=lambda s: None)
+    with Enhancer(espcn_artifact) as enh:
+        process_file(enh, clip, tmp_path / "b.mp4", smooth=0.7)
+        process_file(enh, clip, tmp_path / "raw.mp4")  # SR: no smoothing unless asked
+    a, b, raw = (read_frames(tmp_path / n) for n in ("s.mp4", "b.mp4", "raw.mp4"))
+    assert len(a) == len(b) == 6 and all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[-1], raw[-1])
+
+
 def test_batch_bad_arguments(espcn_artifact: Path, tmp_path: Path) -> None:
+    r = run_vgx("batch", str(tmp_path), "--model", str(espcn_artifact), "--out", str(tmp_path / "o"), "--smooth", "1")
+    assert r.returncode == 2 and "--smooth must be from 0 (off) to below 1, not 1.0" in r.stderr
     for args, msg in ((["/no/such/dir"], "input not found"), ([str(tmp_path)], "no videos or images")):
         r = run_vgx("batch", *args, "--model", str(espcn_artifact), "--out", str(tmp_path / "o"))
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
