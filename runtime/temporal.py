@@ -37,29 +37,33 @@ def _grey(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(g, size, interpolation=cv2.INTER_AREA)
 
 
-class _Grid:
-    """Pixel coordinates of one size, kept between frames (a stream's size rarely changes)."""
+class _Buffers:
+    """Arrays kept between frames, by name: a frame's temporaries would otherwise be fresh
+    megabyte allocations, each mapped and faulted in by the allocator (half the cost at 640x360)."""
 
     def __init__(self) -> None:
-        self.size: tuple[int, int] = (0, 0)
-        self.gx = self.gy = np.zeros((0, 0), np.float32)
+        self.arrays: dict[str, np.ndarray] = {}
 
-    def remap(self, img: np.ndarray, flow: np.ndarray, interpolation: int) -> np.ndarray:
+    def get(self, name: str, shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray:
+        a = self.arrays.get(name)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = self.arrays[name] = np.empty(shape, dtype)
+        return a
+
+    def grid(self, h: int, w: int) -> np.ndarray:
+        """Pixel coordinates (x, y) of an h x w image, as one two-channel map."""
+        g = self.arrays.get(f"grid{h}x{w}")
+        if g is None:
+            gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+            g = self.arrays[f"grid{h}x{w}"] = np.dstack([gx, gy])
+        return g
+
+    def remap(self, img: np.ndarray, flow: np.ndarray, interpolation: int, name: str) -> np.ndarray:
+        """`img` warped along `flow` (where each pixel came from) into the buffer `name`."""
         h, w = flow.shape[:2]
-        if self.size != (w, h):
-            self.size = (w, h)
-            self.gx, self.gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        return cv2.remap(img, self.gx + flow[..., 0], self.gy + flow[..., 1], interpolation,
+        where = np.add(self.grid(h, w), flow, out=self.get(f"{name}-map", (h, w, 2)))
+        return cv2.remap(img, where, None, interpolation, dst=self.get(name, img.shape, img.dtype),
                          borderMode=cv2.BORDER_REPLICATE)
-
-
-def _flow_at(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A flow field resized to `size` (w, h), its vectors scaled with it."""
-    h, w = flow.shape[:2]
-    out = cv2.resize(flow, size, interpolation=cv2.INTER_LINEAR)
-    out[..., 0] *= size[0] / w
-    out[..., 1] *= size[1] / h
-    return out
 
 
 def strength_for(task: str, asked: float | None) -> float:
@@ -79,7 +83,7 @@ class TemporalSmoother:
             raise ValueError(f"temporal smoothing strength must be in [0, 1), not {strength}")
         self.strength = strength
         self.flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        self.small, self.large = _Grid(), _Grid()
+        self.buffers = _Buffers()
         self.prev_grey: np.ndarray | None = None  # the previous input, grey, at the flow's size
         self.prev_out: np.ndarray | None = None  # the previous output shown, float32
         self.prev_key: object = None  # what made the previous output (a switched stream's model)
@@ -99,24 +103,28 @@ class TemporalSmoother:
         h, w = frame_in.shape[:2]
         grey = _grey(frame_in, (max(8, round(w * FLOW_SCALE)), max(8, round(h * FLOW_SCALE))))
         prev_grey, prev_out = self.prev_grey, self.prev_out
-        fresh = frame_out.astype(np.float32)
+        buf = self.buffers
+        # the output is kept in one of two buffers, in turn: the other holds the previous one
+        fresh = buf.get("out-a" if prev_out is not buf.arrays.get("out-a") else "out-b", frame_out.shape)
+        np.copyto(fresh, frame_out)
         self.prev_grey, self.prev_out = grey, fresh
         if prev_grey is None or prev_out is None or prev_grey.shape != grey.shape or prev_out.shape != fresh.shape:
             return frame_out
         back = self.flow.calc(grey, prev_grey, None)  # where each pixel of t was in t-1
-        in_err = np.abs(grey.astype(np.float32) - self.small.remap(prev_grey, back, cv2.INTER_LINEAR).astype(np.float32))
+        in_err = cv2.absdiff(grey, buf.remap(prev_grey, back, cv2.INTER_LINEAR, "grey")).astype(np.float32)
         weight = cv2.GaussianBlur(self.strength * np.clip(1.0 - in_err / TOLERANCE, 0.0, 1.0), (0, 0), 1.0)
         oh, ow = fresh.shape[:2]
-        back = _flow_at(back, (ow, oh))
-        weight = cv2.resize(weight, (ow, oh), interpolation=cv2.INTER_LINEAR)
-        warped = self.large.remap(prev_out, back, cv2.INTER_CUBIC)
+        if (oh, ow) != back.shape[:2]:  # the output's size (an SR net's is larger again)
+            sx, sy = ow / back.shape[1], oh / back.shape[0]
+            back = cv2.resize(back, (ow, oh), dst=buf.get("flow", (oh, ow, 2)), interpolation=cv2.INTER_LINEAR)
+            np.multiply(back, np.float32([sx, sy]), out=back)
+            weight = cv2.resize(weight, (ow, oh), dst=buf.get("weight", (oh, ow)), interpolation=cv2.INTER_LINEAR)
         if fresh.ndim == 3:
             weight = weight[..., None]
-        diff = warped - fresh
+        diff = np.subtract(buf.remap(prev_out, back, cv2.INTER_CUBIC, "warped"), fresh, out=buf.arrays["warped"])
         seen = np.abs(diff[::4, ::4]) * weight[::4, ::4]  # a sample is enough to tell a cut
         if float(seen.sum()) > CUT * max(float(np.broadcast_to(weight[::4, ::4], seen.shape).sum()), 1e-6):
             self.resets += 1  # another model or another scene: the previous output is not this one's past
             return frame_out
-        blended = fresh + weight * diff
-        self.prev_out = blended
-        return np.clip(blended + 0.5, 0, 255).astype(np.uint8)  # rounded
+        blended = np.add(fresh, np.multiply(diff, weight, out=diff), out=fresh)  # the output shown, kept
+        return cv2.convertScaleAbs(np.maximum(blended, 0.0, out=diff))  # rounded, saturated at 255
