@@ -50,6 +50,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--stem", default="stream_goals")
     args = ap.parse_args()
+    from vgx.cli.wiring import connect
+
+    connect()  # zoo names export on first use, as in `vgx stream`
     w, h = 640, 360
     res: dict = {"machine": report(), "model": args.model, "size": [w, h], "smooth": args.smooth}
     with Enhancer(args.model, threads=args.threads, log=print) as enh:
