@@ -120,7 +120,8 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
     if gaps is not None:
         summary["backend_gaps"] = gaps
     if req.stats_json:
-        extra = {"model": enh.card.name, "backend": enh.choice.backend, "precision": enh.choice.precision, "policy": policy}
+        extra = {"model": enh.card.name, "backend": enh.choice.backend, "precision": enh.choice.precision, "policy": policy,
+                 "smooth": options.smooth}
         stats.write_json(req.stats_json, {**extra, **({"backend_gaps": gaps} if gaps is not None else {})})
     return summary
 

@@ -54,6 +54,7 @@ def test_file_stream_is_lossless_and_writes_stats(espcn_artifact: Path, tmp_path
     assert {"fps", "model_fps", "e2e_latency_ms", "stages"} <= set(s)
     assert {"preprocess", "infer", "postprocess", "sink"} <= set(s["stages"])
     assert set(s["e2e_latency_ms"]) == {"p50", "p99"} and s["backend"] == "ort-cpu"
+    assert s["smooth"] == 0.0  # SR: no temporal smoothing unless asked
 
 
 class SlowSink(Sink):
