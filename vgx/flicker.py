@@ -19,7 +19,8 @@ def _gray(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
 
 
-def _warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
+def warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """`img` moved along `flow` (for each pixel, where it was in `img`), bilinear."""
     h, w = flow.shape[:2]
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -60,8 +61,8 @@ def flicker_ratio(inputs: list[np.ndarray], outputs: list[np.ndarray], flow: str
         mask = consistent(back, calc(g0, g1))
         if not mask.any():
             continue
-        d_out = np.abs(outs[t].astype(np.float32) - _warp(outs[t - 1], back).astype(np.float32))
-        d_in = np.abs(inputs[t].astype(np.float32) - _warp(inputs[t - 1], back).astype(np.float32))
+        d_out = np.abs(outs[t].astype(np.float32) - warp(outs[t - 1], back).astype(np.float32))
+        d_in = np.abs(inputs[t].astype(np.float32) - warp(inputs[t - 1], back).astype(np.float32))
         num += float(d_out[mask].mean())
         den += float(d_in[mask].mean())
     return num / den if den > 0 else float("inf")

@@ -28,7 +28,7 @@ from rich.progress import Progress
 
 from vgx.benchmarks.studies import SHARED
 from vgx.benchmarks.style_stats import StyleMeter, fit_side, gradient_energy
-from vgx.flicker import flicker_ratio
+from vgx.flicker import flicker_ratio, warp
 from vgx.images import caption, list_images, load_rgb, save_rgb, side_by_side
 from vgx.runtime.temporal import DEFAULT_STRENGTH
 
@@ -159,8 +159,9 @@ def smoothing_figures(frames: list[np.ndarray], outs: list[np.ndarray], strength
 
 def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.ndarray],
             clips: dict[str, list[np.ndarray]], progress: Any, task: Any,
-            smooth: tuple[float, ...] = (), keep: str | None = None) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """(figures, outputs on the photos); with `keep` naming a clip, row["kept"] holds its BGR outputs."""
+            smooth: tuple[float, ...] = (), keep: str | None = None
+            ) -> tuple[dict[str, Any], list[np.ndarray], list[np.ndarray] | None]:
+    """(figures, outputs on the photos, BGR outputs on the clip `keep` names or None)."""
     painting = meter.stats(load_rgb(PAINTINGS / PAINTING_OF[style]))
     per_photo, outputs = [], []
     for photo in photos:
@@ -185,9 +186,7 @@ def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.nda
     if smooth and clips:
         row["smoothed"] = [{"strength": s, "clips": c, "flicker_max": max(f["flicker"] for f in c.values())}
                            for s, c in smoothed.items()]
-    if kept is not None:
-        row["kept"] = kept
-    return row, outputs
+    return row, outputs, kept
 
 
 def markdown(rows: list[dict[str, Any]]) -> str:
@@ -222,11 +221,9 @@ def smoothing_markdown(rows: list[dict[str, Any]]) -> str:
 
 def change_map(frames: list[np.ndarray], outs: list[np.ndarray], t: int) -> np.ndarray:
     """|out_t - out_{t-1} warped along the input's flow|, x4, as a grey RGB image: what flickers."""
-    from vgx.flicker import _warp
-
     g0, g1 = (cv2.cvtColor(frames[i], cv2.COLOR_BGR2GRAY) for i in (t - 1, t))
     back = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(g1, g0, None)
-    d = np.abs(outs[t].astype(np.float32) - _warp(outs[t - 1], back).astype(np.float32)).mean(axis=2)
+    d = np.abs(outs[t].astype(np.float32) - warp(outs[t - 1], back).astype(np.float32)).mean(axis=2)
     return np.repeat(np.clip(4 * d, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
 
 
@@ -317,9 +314,9 @@ def main() -> None:
         jobs += [(label, f, jobs[0][2] if jobs else "udnie") for label, f in controls.items()]
         for label, stylize, style in jobs:
             progress.update(task, description=short_label(label))
-            row, outs = measure(stylize, style, meter, photos, clips, progress, task, smooth, keep)
-            if "kept" in row:
-                kept[label] = row.pop("kept")
+            row, outs, on_clip = measure(stylize, style, meter, photos, clips, progress, task, smooth, keep)
+            if on_clip is not None:
+                kept[label] = on_clip
             rows.append({"model": label, "style": style, **row})
             columns[label] = outs
     args.out.mkdir(parents=True, exist_ok=True)
