@@ -26,6 +26,11 @@ def warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def change(cur: np.ndarray, prev: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """|cur - prev warped along `back`| per pixel and channel (float32): what changed beyond the motion."""
+    return np.abs(cur.astype(np.float32) - warp(prev, back).astype(np.float32))
+
+
 def consistent(back: np.ndarray, fwd: np.ndarray) -> np.ndarray:
     """Pixels of frame t whose flow to t-1 and back returns home, and that stay in frame."""
     h, w = back.shape[:2]
@@ -61,8 +66,6 @@ def flicker_ratio(inputs: list[np.ndarray], outputs: list[np.ndarray], flow: str
         mask = consistent(back, calc(g0, g1))
         if not mask.any():
             continue
-        d_out = np.abs(outs[t].astype(np.float32) - warp(outs[t - 1], back).astype(np.float32))
-        d_in = np.abs(inputs[t].astype(np.float32) - warp(inputs[t - 1], back).astype(np.float32))
-        num += float(d_out[mask].mean())
-        den += float(d_in[mask].mean())
+        num += float(change(outs[t], outs[t - 1], back)[mask].mean())
+        den += float(change(inputs[t], inputs[t - 1], back)[mask].mean())
     return num / den if den > 0 else float("inf")

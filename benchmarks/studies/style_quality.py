@@ -28,7 +28,7 @@ from rich.progress import Progress
 
 from vgx.benchmarks.studies import SHARED
 from vgx.benchmarks.style_stats import StyleMeter, fit_side, gradient_energy
-from vgx.flicker import flicker_ratio, warp
+from vgx.flicker import change, flicker_ratio
 from vgx.images import caption, list_images, load_rgb, save_rgb, side_by_side
 from vgx.runtime.temporal import DEFAULT_STRENGTH
 
@@ -223,7 +223,7 @@ def change_map(frames: list[np.ndarray], outs: list[np.ndarray], t: int) -> np.n
     """|out_t - out_{t-1} warped along the input's flow|, x4, as a grey RGB image: what flickers."""
     g0, g1 = (cv2.cvtColor(frames[i], cv2.COLOR_BGR2GRAY) for i in (t - 1, t))
     back = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(g1, g0, None)
-    d = np.abs(outs[t].astype(np.float32) - warp(outs[t - 1], back).astype(np.float32)).mean(axis=2)
+    d = change(outs[t], outs[t - 1], back).mean(axis=2)
     return np.repeat(np.clip(4 * d, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
 
 
