@@ -137,9 +137,9 @@ def run_batch(job: BatchJob, log: Callable[[str], None] = print) -> dict[str, An
         raise VgxError("vgx batch needs Ray: pip install 'vgx[batch]'") from None
     if job.workers < 1:
         raise VgxError("--workers must be at least 1")
-    from .temporal import strength_for
+    from .temporal import check_strength
 
-    strength_for("", job.smooth)  # a bad --smooth fails before Ray starts
+    check_strength(job.smooth)  # before Ray starts
     files = expand_inputs(job.inputs)
     job.out.mkdir(parents=True, exist_ok=True)
     doc = read_manifest(job.out)

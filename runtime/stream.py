@@ -18,7 +18,7 @@ from .pipeline import Pipeline, StreamOptions
 from .sinks import open_sink, output_kind
 from .sources import open_source
 from .switcher import ModelSwitcher
-from .temporal import strength_for
+from .temporal import check_strength, strength_for
 
 SR_SCALES = (2, 3, 4)
 DEFAULT_MODELS = {"sr": "espcn-x{scale}", "style": "style-{style}", "generate": "dcgan-faces",
@@ -76,7 +76,7 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
         raise VgxError("--batch must be at least 1")
     if req.precision not in PRECISIONS:
         raise VgxError(f"unknown precision {req.precision!r}: choose {', '.join(PRECISIONS)}")
-    strength_for("", req.smooth)  # a bad --smooth fails before the model loads
+    check_strength(req.smooth)  # before the model loads
     for uri in req.outputs:  # a bad output fails now, not after the model has loaded
         output_kind(uri)
     if req.task == "generate":

@@ -66,13 +66,16 @@ class _Buffers:
                          borderMode=cv2.BORDER_REPLICATE)
 
 
+def check_strength(asked: float | None) -> None:
+    """A clear error for a --smooth out of range (None: the task's default, always fine)."""
+    if asked is not None and not 0.0 <= asked < 1.0:
+        raise VgxError(f"--smooth must be from 0 (off) to below 1, not {asked}")
+
+
 def strength_for(task: str, asked: float | None) -> float:
     """The smoothing a model of `task` gets: `asked` (checked), else DEFAULT_STRENGTH's."""
-    if asked is None:
-        return DEFAULT_STRENGTH.get(task, 0.0)
-    if not 0.0 <= asked < 1.0:
-        raise VgxError(f"--smooth must be from 0 (off) to below 1, not {asked}")
-    return asked
+    check_strength(asked)
+    return DEFAULT_STRENGTH.get(task, 0.0) if asked is None else asked
 
 
 class TemporalSmoother:

@@ -29,9 +29,9 @@ def batch(
     from vgx.errors import VgxError
     from vgx.runtime.batch import BatchJob, run_batch
     from vgx.runtime.resolve import resolve_artifact
-    from vgx.runtime.temporal import strength_for
+    from vgx.runtime.temporal import check_strength
 
-    strength_for("", smooth)  # a bad --smooth fails before an export
+    check_strength(smooth)  # before an export
     folder = resolve_artifact(model, (precision,), log=lambda s: typer.echo(s, err=True))
     summary = run_batch(BatchJob(list(inputs), str(folder), out, ray, workers, precision, backend, gpus, threads,
                                  smooth),
