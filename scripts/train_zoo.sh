@@ -170,6 +170,13 @@ case "${1:-a}" in
     STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-camera-s01 sty udnie udnie.jpg \
       --init train/weights/style-udnie.pt --stability-perturb camera --stability-noise 0.01 --stability-noise-min 0.002
     ;;
+  style-codec)  # bikes' flicker is the codec's: its frames change by under a level, and what changes is
+    # requantised blocks. --stability-perturb codec puts the stability term's two frames (half of them
+    # still) through one H.264 encode with 0.5-2.5 levels of sensor noise each, so the second arrives
+    # inter-coded; 400 more steps at 20000 from the shipped udnie (as style-perturb)
+    STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-codec sty udnie udnie.jpg \
+      --init train/weights/style-udnie.pt --stability-perturb codec --stability-noise 0.01 --stability-noise-min 0.002
+    ;;
   slim-perturb)  # the slims over 1.3 on bikes (udnie 1.60, starry-night 1.57, composition-vii 1.47): 400
     # steps of the shipped slim's second stage (distilled from the shipped full with the painting's
     # style term) with --stability-perturb camera: the teacher's picture anchors what the full
@@ -274,6 +281,11 @@ case "${1:-a}" in
     # 8000 more steps on the same pairs at half the lr: both short by under 0.1 dB
     RUNS_NAME=compact-x2-real-j run_as compact-x2-real 8000 16 48 1e-4 --init "$RUNS/compact-x2-real-i/model.pt" \
       --degradations stream
+    ;;
+  real-k)  # real-j's compact-x2-real (mild Set5 31.117 for 31.12, h264 29.85 for 29.91) under PSNR's own error
+    # (--pixel-loss l2), the cosine from 5e-5: what took SRResNet over its goal (clean-g)
+    RUNS_NAME=compact-x2-real-k run_as compact-x2-real 6000 16 48 5e-5 --init "$RUNS/compact-x2-real-j/model.pt" \
+      --degradations stream --pixel-loss l2
     ;;
   real-d)  # restoration again on its own degradation (degrade.RESTORE: no resize stage, little blur).
     # Stopped at 3000 steps: the net never left the identity (README, real-world input); not a recipe

@@ -33,11 +33,23 @@ def codec_round_trip(img: np.ndarray, codec: str, crf: int, preset: str, rng: np
                      frames: int = 6) -> np.ndarray:
     """uint8 RGB -> the same image after encoding a motion clip at `crf` and decoding it."""
     h, w = img.shape[:2]
-    # whole 16x16 macroblocks and at least 64 px (x265's smallest coding tree; smaller or odd
-    # sizes crashed libx265 in testing), padded by replicating the border
+    # the clip moves over the padded image (as it always has: the same bits as the figures made with it)
+    return encode_decode(motion_clip(_padded(img), frames, rng), codec, crf, preset)[-1][:h, :w]
+
+
+def _padded(img: np.ndarray) -> np.ndarray:
+    """Whole 16x16 macroblocks and at least 64 px (x265's smallest coding tree; smaller or odd
+    sizes crashed libx265 in testing), padded by replicating the border."""
+    h, w = img.shape[:2]
     ph, pw = max(64, -(-h // 16) * 16), max(64, -(-w // 16) * 16)
-    padded = cv2.copyMakeBorder(img, 0, ph - h, 0, pw - w, cv2.BORDER_REPLICATE) if (ph, pw) != (h, w) else img
-    clip = motion_clip(padded, frames, rng)
+    return cv2.copyMakeBorder(img, 0, ph - h, 0, pw - w, cv2.BORDER_REPLICATE) if (ph, pw) != (h, w) else img
+
+
+def encode_decode(clip: list[np.ndarray], codec: str, crf: int, preset: str) -> list[np.ndarray]:
+    """uint8 RGB frames of one size -> the same frames after one encode and decode, as a stream has them."""
+    h, w = clip[0].shape[:2]
+    clip = [_padded(f) for f in clip]
+    ph, pw = clip[0].shape[:2]
     buf = io.BytesIO()
     try:
         with av.open(buf, "w", format="matroska") as container:
@@ -57,6 +69,6 @@ def codec_round_trip(img: np.ndarray, codec: str, crf: int, preset: str, rng: np
             decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     except (av.FFmpegError, ValueError) as e:
         raise VgxError(f"{codec} round trip failed: {e}") from None
-    if len(decoded) != frames:
-        raise VgxError(f"{codec} round trip returned {len(decoded)} of {frames} frames")
-    return np.ascontiguousarray(decoded[-1][:h, :w])
+    if len(decoded) != len(clip):
+        raise VgxError(f"{codec} round trip returned {len(decoded)} of {len(clip)} frames")
+    return [np.ascontiguousarray(f[:h, :w]) for f in decoded]

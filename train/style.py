@@ -80,7 +80,10 @@ def load_style_image(path: str | Path, size: int) -> Tensor:
     return to_tensor(img)
 
 
-PERTURBATIONS = ("pixel", "camera")  # the stability term's next-frame change (StyleRecipe._perturbed)
+# the stability term's next-frame change (StyleRecipe._perturbed; "codec": StyleRecipe._codec_pair)
+PERTURBATIONS = ("pixel", "camera", "codec")
+CODEC_CRF = (23, 36)  # what streams and recordings carry (the h264 evaluation preset: 28-35)
+CODEC_PRESETS = ("ultrafast", "veryfast", "medium")
 
 
 class StyleRecipe(Recipe):
@@ -142,13 +145,19 @@ class StyleRecipe(Recipe):
 
     def step(self, content: Tensor) -> dict[str, Tensor]:
         self.model.train()
-        out = self.model(content)
-        parts = self.losses(content, out)
-        if self.w["stability"] > 0:
+        if self.w["stability"] > 0 and self.perturb == "codec":
             theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
-            moved, _ = warp(content, theta)
-            noisy = self.model(self._perturbed(moved))
-            parts["stability"] = stability_loss(noisy, out, theta)
+            content, next_frame = self._codec_pair(content, theta)
+            out = self.model(content)
+            parts = self.losses(content, out)
+            parts["stability"] = stability_loss(self.model(next_frame), out, theta)
+        else:
+            out = self.model(content)
+            parts = self.losses(content, out)
+            if self.w["stability"] > 0:
+                theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
+                moved, _ = warp(content, theta)
+                parts["stability"] = stability_loss(self.model(self._perturbed(moved)), out, theta)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -174,6 +183,27 @@ class StyleRecipe(Recipe):
                     q = int(torch.randint(30, 91, (1,)))
                     moved[i] = to_tensor(jpeg(to_uint8(moved[i]), q))[0].to(moved.device)
         return moved + std * noise
+
+    def _codec_pair(self, content: Tensor, theta: Tensor) -> tuple[Tensor, Tensor]:
+        """Two consecutive frames as a stream delivers them: the crop and its move by `theta` (still,
+        theta = identity, for half the samples: a near-still clip is where styles flicker most), each
+        with its own sensor noise, then one H.264 encode and decode (random CRF and preset), so the
+        second arrives inter-coded against the first. The changes the encoder makes between frames
+        (requantised blocks that come and go) are bikes' flicker source; "camera" stands in for them."""
+        from .codec import encode_decode
+
+        still = torch.rand(theta.shape[0]) < 0.5  # torch's CPU RNG throughout, as the motion: resumable
+        theta[still] = torch.eye(2, 3, device=theta.device)
+        moved, _ = warp(content, theta)
+        std = self._noise_std(content)
+        first = content + std * torch.randn_like(content)
+        second = moved + std * torch.randn_like(moved)
+        crf = torch.randint(CODEC_CRF[0], CODEC_CRF[1] + 1, (content.shape[0],))
+        preset = torch.randint(len(CODEC_PRESETS), (content.shape[0],))
+        pairs = [encode_decode([to_uint8(first[i]), to_uint8(second[i])], "libx264", int(crf[i]),
+                               CODEC_PRESETS[int(preset[i])]) for i in range(content.shape[0])]
+        return (torch.cat([to_tensor(a) for a, _ in pairs]).to(content.device),
+                torch.cat([to_tensor(b) for _, b in pairs]).to(content.device))
 
     def _noise_std(self, content: Tensor) -> Tensor | float:
         if self.noise_min == self.noise_std:

@@ -299,3 +299,29 @@ def test_the_camera_perturbation_correlates_the_noise_and_blocks_some_frames(tea
     assert 0.035 < float(camera.std()) < 0.06  # the same level (JPEG adds a little)
     with pytest.raises(VgxError, match="stability-perturb"):
         StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, perturb="film")
+
+
+def test_the_codec_perturbation_sends_both_frames_through_one_h264_stream(teacher: str) -> None:
+    from vgx.train.style import StyleRecipe
+    from vgx.train.style_losses import random_motion
+
+    card = zoo.resolve("style-udnie-slim").card()
+    recipe = StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, perturb="codec", noise_std=0.008)
+    x = torch.nn.functional.avg_pool2d(torch.rand(8, 3, 64, 64, generator=torch.Generator().manual_seed(1)), 9, 1, 4)
+
+    def pair(seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        torch.manual_seed(seed)
+        theta = random_motion(8, 4.0, (64, 64))
+        return (*recipe._codec_pair(x, theta), theta)
+
+    first, second, theta = pair(0)
+    again = pair(0)
+    assert torch.equal(first, again[0]) and torch.equal(second, again[1])  # torch's seed decides it all: resumable
+    still = (theta == torch.eye(2, 3)).flatten(1).all(1)
+    assert 0 < int(still.sum()) < 8  # some pairs still (a near-still clip), some moving
+    mse = (first - x).square().mean().item()
+    assert 0 < mse < 1e-3  # each frame is the crop after noise and a lossy encode, close to it
+    change = (second[still] - first[still]).abs()
+    assert 0 < float(change.mean()) < 0.02  # still: the frames differ only by the noise and the encoder
+    parts = recipe.step(x)
+    assert float(parts["stability"]) > 0 and float(parts["distill"]) > 0

@@ -54,7 +54,8 @@ def train(
     stability_noise_min: Optional[float] = typer.Option(None, help="style: draw each sample's noise std log-uniform "
                                                        "between this and --stability-noise"),
     stability_perturb: str = typer.Option("pixel", help="style: the stability term's next-frame change: pixel (fresh "
-                                          "noise per pixel) or camera (noise correlated over 0-4 px, JPEG half the time)"),
+                                          "noise per pixel), camera (noise correlated over 0-4 px, JPEG half the time) "
+                                          "or codec (both frames noisy, then one H.264 encode: the second inter-coded)"),
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
