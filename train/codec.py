@@ -34,21 +34,23 @@ def codec_round_trip(img: np.ndarray, codec: str, crf: int, preset: str, rng: np
     """uint8 RGB -> the same image after encoding a motion clip at `crf` and decoding it."""
     h, w = img.shape[:2]
     # the clip moves over the padded image (as it always has: the same bits as the figures made with it)
-    return encode_decode(motion_clip(_padded(img), frames, rng), codec, crf, preset)[-1][:h, :w]
+    return encode_decode(motion_clip(_padded(img, codec), frames, rng), codec, crf, preset)[-1][:h, :w]
 
 
-def _padded(img: np.ndarray) -> np.ndarray:
-    """Whole 16x16 macroblocks and at least 64 px (x265's smallest coding tree; smaller or odd
-    sizes crashed libx265 in testing), padded by replicating the border."""
+def _padded(img: np.ndarray, codec: str) -> np.ndarray:
+    """Whole 16x16 macroblocks and at least 64 px (smaller or odd sizes crashed libx265 in testing),
+    padded by replicating the border. libx265 gets at least 128: on a frame of one 64 px coding tree
+    it gave different bits run to run for some patches (3 in 40 training crops; threads=1 throughout)."""
     h, w = img.shape[:2]
-    ph, pw = max(64, -(-h // 16) * 16), max(64, -(-w // 16) * 16)
+    least = 128 if codec == "libx265" else 64
+    ph, pw = max(least, -(-h // 16) * 16), max(least, -(-w // 16) * 16)
     return cv2.copyMakeBorder(img, 0, ph - h, 0, pw - w, cv2.BORDER_REPLICATE) if (ph, pw) != (h, w) else img
 
 
 def encode_decode(clip: list[np.ndarray], codec: str, crf: int, preset: str) -> list[np.ndarray]:
     """uint8 RGB frames of one size -> the same frames after one encode and decode, as a stream has them."""
     h, w = clip[0].shape[:2]
-    clip = [_padded(f) for f in clip]
+    clip = [_padded(f, codec) for f in clip]
     ph, pw = clip[0].shape[:2]
     buf = io.BytesIO()
     try:
