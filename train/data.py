@@ -3,6 +3,8 @@
 LR images are made once per image by antialiased bicubic downscaling of the mod-cropped
 HR (the evaluation protocol), so a patch's LR sees its true neighbourhood. Flips and
 90-degree rotations commute with that symmetric kernel, so they are applied to both.
+`rescales` adds each image again at smaller sizes (VDSR's augmentation of the 291 images):
+other scales of the same scenes, more distinct patches for a net that has converged on them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import torch
 
 from vgx.errors import VgxError
-from vgx.images import downscale, list_images, load_rgb, mod_crop
+from vgx.images import bicubic_resize, downscale, list_images, load_rgb, mod_crop
 
 from .tensors import to_tensor
 
@@ -28,17 +30,27 @@ class Pair:
 class PatchSampler:
     """Draws augmented (LR, HR) patch batches; deterministic for a given numpy Generator."""
 
-    def __init__(self, folders: list[str | Path], scale: int, lr_patch: int, log: callable = print) -> None:
+    def __init__(self, folders: list[str | Path], scale: int, lr_patch: int, log: callable = print,
+                 rescales: tuple[float, ...] = ()) -> None:
         self.scale, self.lr_patch = scale, lr_patch
+        if any(not 0.2 <= r < 1 for r in rescales):
+            factors = ",".join(map(str, rescales))
+            raise VgxError(f"--rescales {factors}: each a factor in [0.2, 1) (the image itself is in anyway)")
         files = [f for folder in folders for f in list_images(folder)]
         self.pairs: list[Pair] = []
         small = 0
         for f in files:
-            hr = mod_crop(load_rgb(f), scale)
+            img = load_rgb(f)
+            hr = mod_crop(img, scale)
             if min(hr.shape[:2]) < lr_patch * scale:
                 small += 1
                 continue
             self.pairs.append(Pair(hr, downscale(hr, scale)))
+            for r in rescales:  # antialiased bicubic, as the LR is made; copies smaller than a patch are left out
+                h, w = img.shape[:2]
+                smaller = mod_crop(bicubic_resize(img, (round(w * r), round(h * r))), scale)
+                if min(smaller.shape[:2]) >= lr_patch * scale:
+                    self.pairs.append(Pair(smaller, downscale(smaller, scale)))
         if not self.pairs:
             raise VgxError(
                 f"no training image in {', '.join(map(str, folders))} is at least {lr_patch * scale}px on its "

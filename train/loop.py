@@ -51,6 +51,7 @@ class TrainConfig:
     threads: int | None = None
     device: str = "auto"  # auto: the GPU where PyTorch sees one, else the CPU
     degradations: str | None = None  # -real models: vgx.train.degrade.CONFIGS (None: restore at x1, else wide)
+    rescales: tuple[float, ...] = ()  # clean SR: each image also at these sizes (train.data.PatchSampler)
     resume: str | None = None
     init: str | None = None  # start from these weights (e.g. srresnet for srgan)
     stop_at: int | None = None  # stop after this step (resumable), keeping the schedule of `steps`
@@ -114,6 +115,8 @@ def train(cfg: TrainConfig) -> Path:
     card = entry.card()
     if cfg.degradations and card.degradation != "real":
         raise VgxError(f"--degradations is for the -real models (degraded pairs); {card.name} trains on clean pairs")
+    if cfg.rescales and (card.degradation == "real" or entry.task != "sr"):
+        raise VgxError(f"--rescales is for the clean SR models' pairs; not for {card.name}")
     dist = init_from_env()
     device = resolve_device(cfg.device)
     if device.type == "cuda":
@@ -162,7 +165,7 @@ def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log):
         from .data import DegradedPatchSampler
 
         return DegradedPatchSampler(cfg.data, card.scale, cfg.patch_size, log=log, degradations=cfg.degradations)
-    return PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log)
+    return PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log, rescales=cfg.rescales)
 
 
 def _make_validator(entry: zoo.ZooEntry, card, cfg: TrainConfig, recipe):

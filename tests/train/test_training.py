@@ -172,3 +172,20 @@ def test_degradations_are_for_real_models_and_named(image_dir, tmp_path) -> None
         train(_cfg(image_dir, tmp_path, degradations="camera"))
     with pytest.raises(VgxError, match="--degradations 'film'"):
         train(_cfg(image_dir, tmp_path, model="espcn-x2-real", degradations="film"))
+
+
+def test_rescales_add_smaller_copies_of_each_image_and_train(image_dir, tmp_path) -> None:
+    from vgx.train.data import PatchSampler
+
+    plain = PatchSampler([image_dir], 2, 16)
+    more = PatchSampler([image_dir], 2, 16, rescales=(0.8, 0.6))
+    assert len(more) == 3 * len(plain)  # the test images are large enough at 0.6 for a 32 px patch
+    big, small = more.pairs[0], more.pairs[2]
+    assert small.hr.shape[0] == pytest.approx(0.6 * big.hr.shape[0], abs=2)
+    assert small.lr.shape[0] * 2 == small.hr.shape[0]  # LR made from the smaller copy, as the protocol makes it
+    train(_cfg(image_dir, tmp_path / "r", rescales=(0.8,)))
+    assert (tmp_path / "r" / "model.pt").exists()
+    with pytest.raises(VgxError, match="--rescales 1.5"):
+        PatchSampler([image_dir], 2, 16, rescales=(1.5,))
+    with pytest.raises(VgxError, match="clean SR models"):
+        train(_cfg(image_dir, tmp_path, model="espcn-x2-real", rescales=(0.8,)))
