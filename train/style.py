@@ -90,7 +90,7 @@ class StyleRecipe(Recipe):
     def __init__(self, model: nn.Module, card: ModelCard, lr: float, style_image: str = "", style_size: int = 512,
                  content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
                  stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
-                 perturb: str = "pixel", motion_px: float = 4.0,
+                 perturb: str = "pixel", motion_px: float = 4.0, relative_stability: bool = False,
                  lossnet: str | None = None, teacher: str | None = None) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
@@ -105,7 +105,7 @@ class StyleRecipe(Recipe):
             raise VgxError(f"--stability-noise-min {noise_min} must be in (0, --stability-noise {noise_std}]")
         if perturb not in PERTURBATIONS:
             raise VgxError(f"--stability-perturb {perturb!r}: one of {', '.join(PERTURBATIONS)}")
-        self.perturb = perturb
+        self.perturb, self.relative = perturb, relative_stability
         self.teacher: nn.Module | None = None
         self.style_targets: dict[str, Tensor] | None = None
         self.provenance = ""
@@ -150,14 +150,17 @@ class StyleRecipe(Recipe):
             content, next_frame = self._codec_pair(content, theta)
             out = self.model(content)
             parts = self.losses(content, out)
-            parts["stability"] = stability_loss(self.model(next_frame), out, theta)
+            relative = (next_frame, warp(content, theta)[0]) if self.relative else None
+            parts["stability"] = stability_loss(self.model(next_frame), out, theta, relative)
         else:
             out = self.model(content)
             parts = self.losses(content, out)
             if self.w["stability"] > 0:
                 theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
                 moved, _ = warp(content, theta)
-                parts["stability"] = stability_loss(self.model(self._perturbed(moved)), out, theta)
+                next_frame = self._perturbed(moved)
+                parts["stability"] = stability_loss(self.model(next_frame), out, theta,
+                                                    (next_frame, moved) if self.relative else None)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -63,7 +63,21 @@ def warp(x: Tensor, theta: Tensor) -> tuple[Tensor, Tensor]:
     return moved, (inside > 0.999).to(x.dtype)
 
 
-def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor) -> Tensor:
-    """MSE between f(move(x) + noise) and move(f(x)) where both are defined."""
+def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor,
+                   relative_to: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """MSE between f(move(x) + noise) and move(f(x)) where both are defined.
+
+    With `relative_to` = (the next input, move(x)): per sample, the mean absolute output change
+    over the mean absolute input change, as the flicker figure counts it. The MSE charges a
+    change by its size, so the tiny changes of a near-still compressed clip cost almost nothing
+    however much the net amplifies them (and its gradient vanishes as they shrink); the ratio
+    charges the amplification at every size."""
     target, mask = warp(out, theta)
-    return ((out_of_moved - target) ** 2 * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
+    if relative_to is None:
+        return ((out_of_moved - target) ** 2 * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
+    nxt, moved = relative_to
+    out_change = ((out_of_moved - target).abs() * mask).sum((1, 2, 3))
+    in_change = ((nxt - moved).abs() * mask).sum((1, 2, 3))
+    # a pair the encoder left identical (skipped blocks) says nothing: a floor of 1/4 level a pixel
+    floor = 0.25 / 255 * mask.sum((1, 2, 3)) * out.shape[1]
+    return (out_change / torch.maximum(in_change, floor)).mean()

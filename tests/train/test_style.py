@@ -221,6 +221,26 @@ def test_stability_loss_is_zero_for_a_motion_equivariant_net_and_not_for_a_fixed
     assert stability_loss(colour(moved) + grid, colour(x) + grid, theta).item() > 1e-2
 
 
+def test_the_relative_stability_term_charges_amplification_at_every_size_of_change() -> None:
+    from vgx.train.style_losses import random_motion, stability_loss, warp
+
+    torch.manual_seed(0)
+    x = torch.nn.functional.avg_pool2d(torch.rand(2, 3, 64, 64), 5, 1, 2) * 0.5 + 0.25
+    theta = random_motion(2, 4.0, (64, 64))
+    moved, _ = warp(x, theta)
+    for gain in (0.5, 2.0):
+        net = lambda t: gain * (t - 0.5) + 0.5  # noqa: E731 - per pixel: moves with the content, scales changes by gain
+        figures = []
+        for std in (0.04, 0.004):  # ten levels of change, and under one
+            nxt = moved + std * torch.randn_like(moved)
+            figures.append((stability_loss(net(nxt), net(x), theta, (nxt, moved)).item(),
+                            stability_loss(net(nxt), net(x), theta).item()))
+        (rel_big, mse_big), (rel_small, mse_small) = figures
+        assert rel_big == pytest.approx(gain, rel=0.05) and rel_small == pytest.approx(gain, rel=0.05)
+        assert mse_small < mse_big / 50  # the MSE lets the small changes through at any gain
+    assert stability_loss(x, x, torch.eye(2, 3).expand(2, 2, 3), (x, x)).item() < 1e-3  # no change in, none out
+
+
 def test_loss_network_names_its_layers_and_refuses_unknown_ones() -> None:
     from vgx.errors import VgxError
 

@@ -58,6 +58,9 @@ def train(
     stability_perturb: str = typer.Option("pixel", help="style: the stability term's next-frame change: pixel (fresh "
                                           "noise per pixel), camera (noise correlated over 0-4 px, JPEG half the time) "
                                           "or codec (both frames noisy, then one H.264 encode: the second inter-coded)"),
+    stability_relative: bool = typer.Option(False, "--stability-relative", help="style: charge the stability term as "
+                                            "output change / input change (the flicker figure's ratio; weight ~10-30) "
+                                            "instead of the output's squared change"),
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
@@ -83,7 +86,8 @@ def train(
         extra = {"style_image": str(style) if style else "", "teacher": str(teacher) if teacher else None,
                  "style_weight": style_weight, "content_weight": content_weight,
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "noise_std": stability_noise,
-                 "noise_min": stability_noise_min, "perturb": stability_perturb, "style_size": style_size,
+                 "noise_min": stability_noise_min, "perturb": stability_perturb, "relative_stability": stability_relative,
+                 "style_size": style_size,
                  "lossnet": str(lossnet) if lossnet else None}
     elif model.lower().startswith("vae"):
         extra = {"beta": beta, "perceptual_weight": perceptual_weight, "lossnet": str(lossnet) if lossnet else None}
