@@ -154,9 +154,9 @@ def _make_recipe(entry: zoo.ZooEntry, model: torch.nn.Module, card, cfg: TrainCo
 
 def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log):
     if entry.task == "style":
-        from .style import ContentSampler
+        from .style import CONTEXT_MARGIN, ContentSampler
 
-        return ContentSampler(cfg.data, cfg.patch_size, log=log)
+        return ContentSampler(cfg.data, cfg.patch_size, log=log, margin=CONTEXT_MARGIN if cfg.extra.get("context") else 0)
     if entry.task == "generate":
         from .faces import FaceSampler
 

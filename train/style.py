@@ -44,7 +44,8 @@ STYLE_WEIGHTS = {"relu1_1": 1.0, "relu2_1": 1.0, "relu3_1": 1.0, "relu3_4": 1.0,
 class ContentSampler:
     """Random square crops (flipped at random) of content images held in memory."""
 
-    def __init__(self, folders: list[str | Path], crop: int, log: Any = print) -> None:
+    def __init__(self, folders: list[str | Path], crop: int, log: Any = print, margin: int = 0) -> None:
+        crop += 2 * margin  # context around each crop (StyleRecipe with context: a pan brings it in)
         self.crop = crop
         self.images = []
         for f in [f for d in folders for f in list_images(d)]:
@@ -82,6 +83,7 @@ def load_style_image(path: str | Path, size: int) -> Tensor:
 
 # the stability term's next-frame change (StyleRecipe._perturbed; "codec": StyleRecipe._codec_pair)
 PERTURBATIONS = ("pixel", "camera", "codec")
+CONTEXT_MARGIN = 16  # px of real content around a crop: covers random_motion's largest move (~12 px at a corner)
 CODEC_CRF = (23, 36)  # what streams and recordings carry (the h264 evaluation preset: 28-35)
 CODEC_PRESETS = ("ultrafast", "veryfast", "medium")
 
@@ -91,6 +93,7 @@ class StyleRecipe(Recipe):
                  content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
                  stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
                  perturb: str = "pixel", motion_px: float = 4.0, relative_stability: bool = False,
+                 context: bool = False,
                  lossnet: str | None = None, teacher: str | None = None) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
@@ -106,6 +109,12 @@ class StyleRecipe(Recipe):
         if perturb not in PERTURBATIONS:
             raise VgxError(f"--stability-perturb {perturb!r}: one of {', '.join(PERTURBATIONS)}")
         self.perturb, self.relative = perturb, relative_stability
+        # the moved frame shows real content where the move brings new pixels in (the sampler's crops
+        # carry CONTEXT_MARGIN around them), not black: what enters a panning frame changes every
+        # InstanceNorm's statistics, and so the whole output (bikes: a bus roof moving through)
+        self.margin = CONTEXT_MARGIN if context else 0
+        if context and perturb == "codec":
+            raise VgxError("--stability-context is for the pixel and camera perturbations")
         self.teacher: nn.Module | None = None
         self.style_targets: dict[str, Tensor] | None = None
         self.provenance = ""
@@ -153,11 +162,14 @@ class StyleRecipe(Recipe):
             relative = (next_frame, warp(content, theta)[0]) if self.relative else None
             parts["stability"] = stability_loss(self.model(next_frame), out, theta, relative)
         else:
+            m, around = self.margin, content
+            if m:
+                content = around[..., m:-m, m:-m]
             out = self.model(content)
             parts = self.losses(content, out)
             if self.w["stability"] > 0:
                 theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
-                moved, _ = warp(content, theta)
+                moved = warp(content, theta)[0] if not m else self._moved_in_context(around, theta, m)
                 next_frame = self._perturbed(moved)
                 parts["stability"] = stability_loss(self.model(next_frame), out, theta,
                                                     (next_frame, moved) if self.relative else None)
@@ -186,6 +198,14 @@ class StyleRecipe(Recipe):
                     q = int(torch.randint(30, 91, (1,)))
                     moved[i] = to_tensor(jpeg(to_uint8(moved[i]), q))[0].to(moved.device)
         return moved + std * noise
+
+    @staticmethod
+    def _moved_in_context(around: Tensor, theta: Tensor, m: int) -> Tensor:
+        """The crop moved by `theta` with its margin's content brought in: the same pixel motion
+        (centres shared, so only the shift's normalised units change) on the larger crop, cropped."""
+        big = theta.clone()
+        big[:, :, 2] *= (around.shape[-1] - 2 * m) / around.shape[-1]
+        return warp(around, big)[0][..., m:-m, m:-m]
 
     def _codec_pair(self, content: Tensor, theta: Tensor) -> tuple[Tensor, Tensor]:
         """Two consecutive frames as a stream delivers them: the crop and its move by `theta` (still,

@@ -229,7 +229,7 @@ def test_the_relative_stability_term_charges_amplification_at_every_size_of_chan
     theta = random_motion(2, 4.0, (64, 64))
     moved, _ = warp(x, theta)
     for gain in (0.5, 2.0):
-        net = lambda t: gain * (t - 0.5) + 0.5  # noqa: E731 - per pixel: moves with the content, scales changes by gain
+        net = lambda t, g=gain: g * (t - 0.5) + 0.5  # noqa: E731 - per pixel: moves with the content, scales changes by g
         figures = []
         for std in (0.04, 0.004):  # ten levels of change, and under one
             nxt = moved + std * torch.randn_like(moved)
@@ -239,6 +239,24 @@ def test_the_relative_stability_term_charges_amplification_at_every_size_of_chan
         assert rel_big == pytest.approx(gain, rel=0.05) and rel_small == pytest.approx(gain, rel=0.05)
         assert mse_small < mse_big / 50  # the MSE lets the small changes through at any gain
     assert stability_loss(x, x, torch.eye(2, 3).expand(2, 2, 3), (x, x)).item() < 1e-3  # no change in, none out
+
+
+def test_the_context_move_brings_in_real_content_and_moves_the_crop_as_the_plain_warp_does() -> None:
+    from vgx.train.style import CONTEXT_MARGIN, StyleRecipe
+    from vgx.train.style_losses import random_motion, stability_loss, warp
+
+    torch.manual_seed(0)
+    m = CONTEXT_MARGIN
+    around = torch.nn.functional.avg_pool2d(torch.rand(4, 3, 64 + 2 * m, 64 + 2 * m), 5, 1, 2) * 0.5 + 0.25
+    crop = around[..., m:-m, m:-m]
+    theta = random_motion(4, 4.0, (64, 64))
+    plain, inside = warp(crop, theta)
+    moved = StyleRecipe._moved_in_context(around, theta, m)
+    assert float(plain.min()) == 0 and float(moved.min()) > 0.2  # black comes in, or the content around the crop
+    diff = (moved - plain).abs() * inside  # the same move where the crop had the pixels (the mask lets
+    assert float(diff.max()) < 1e-3 and float(diff.mean()) < 1e-6  # 0.1% of a border pixel come from the padding)
+    colour = lambda t: 0.5 * t + 0.25  # noqa: E731 - per pixel: moves with the content
+    assert stability_loss(colour(moved), colour(crop), theta).item() < 1e-8
 
 
 def test_loss_network_names_its_layers_and_refuses_unknown_ones() -> None:

@@ -61,6 +61,8 @@ def train(
     stability_relative: bool = typer.Option(False, "--stability-relative", help="style: charge the stability term as "
                                             "output change / input change (the flicker figure's ratio; weight ~10-30) "
                                             "instead of the output's squared change"),
+    stability_context: bool = typer.Option(False, "--stability-context", help="style: the stability term's moved frame "
+                                           "brings in the real content around the crop (a pan), not black"),
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
@@ -87,6 +89,7 @@ def train(
                  "style_weight": style_weight, "content_weight": content_weight,
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "noise_std": stability_noise,
                  "noise_min": stability_noise_min, "perturb": stability_perturb, "relative_stability": stability_relative,
+                 "context": stability_context,
                  "style_size": style_size,
                  "lossnet": str(lossnet) if lossnet else None}
     elif model.lower().startswith("vae"):
