@@ -190,7 +190,7 @@ case "${1:-a}" in
     ;;
   style-context)  # what enters a panning frame changes every InstanceNorm's statistics and so the whole
     # output: on bikes (a bus roof moving through) the shipped udnie's flicker falls 1.86 -> 1.44 with its
-    # statistics frozen at the first frame (/tmp diagnostics, README). The stability term's move brought
+    # statistics frozen at the first frame (benchmarks/studies/norm_stats.py). The stability term's move brought
     # black in; --stability-context brings in the real content around the crop. 400 more steps at 20000
     # (the shipped recipe's own term) from the shipped udnie
     STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-context sty udnie udnie.jpg \
@@ -206,6 +206,14 @@ case "${1:-a}" in
       distil "${s%%:*}" "train/weights/style-${s%%:*}.pt" "$RUNS/style-${s%%:*}-slim-camera${SLIM_STYLE_WEIGHT:+-w$SLIM_STYLE_WEIGHT}" 400 \
         "train/weights/style-${s%%:*}-slim.pt" --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
         --style-weight "${SLIM_STYLE_WEIGHT:-1}" --stability-perturb camera --stability-noise-min 0.005
+    done
+    ;;
+  slim-context)  # the slims as slim-perturb made them, with --stability-context too (udnie-slim's bikes: 1.63,
+    # 1.23 with its statistics frozen): 400 steps from the shipped slim (SLIM_STYLES as slim-perturb)
+    for s in ${SLIM_STYLES:-udnie:udnie.jpg}; do
+      distil "${s%%:*}" "train/weights/style-${s%%:*}.pt" "$RUNS/style-${s%%:*}-slim-context" 400 \
+        "train/weights/style-${s%%:*}-slim.pt" --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
+        --style-weight 5 --stability-perturb camera --stability-noise-min 0.005 --stability-context
     done
     ;;
   slim-c)  # the slims of style-c's styles, each once its full model is done: distilled with the painting's
