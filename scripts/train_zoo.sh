@@ -173,7 +173,8 @@ case "${1:-a}" in
   style-codec)  # bikes' flicker is the codec's: its frames change by under a level, and what changes is
     # requantised blocks. --stability-perturb codec puts the stability term's two frames (half of them
     # still) through one H.264 encode with 0.5-2.5 levels of sensor noise each, so the second arrives
-    # inter-coded; 400 more steps at 20000 from the shipped udnie (as style-perturb)
+    # inter-coded; 400 more steps at 20000 from the shipped udnie (as style-perturb): bikes 1.86 -> 2.36,
+    # texture 0.58 -> 0.54 (README, style section): not the mechanism
     STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-codec sty udnie udnie.jpg \
       --init train/weights/style-udnie.pt --stability-perturb codec --stability-noise 0.01 --stability-noise-min 0.002
     ;;
@@ -192,7 +193,7 @@ case "${1:-a}" in
     # output: on bikes (a bus roof moving through) the shipped udnie's flicker falls 1.86 -> 1.44 with its
     # statistics frozen at the first frame (benchmarks/studies/norm_stats.py). The stability term's move brought
     # black in; --stability-context brings in the real content around the crop. 400 more steps at 20000
-    # (the shipped recipe's own term) from the shipped udnie
+    # (the shipped recipe's own term) from the shipped udnie: bikes 2.05, texture 0.56; the slim (slim-context) 1.56
     STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-context sty udnie udnie.jpg \
       --init train/weights/style-udnie.pt --stability-context
     ;;

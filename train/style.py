@@ -211,8 +211,9 @@ class StyleRecipe(Recipe):
         """Two consecutive frames as a stream delivers them: the crop and its move by `theta` (still,
         theta = identity, for half the samples: a near-still clip is where styles flicker most), each
         with its own sensor noise, then one H.264 encode and decode (random CRF and preset), so the
-        second arrives inter-coded against the first. The changes the encoder makes between frames
-        (requantised blocks that come and go) are bikes' flicker source; "camera" stands in for them."""
+        second arrives inter-coded against the first, with the encoder's changes between frames
+        (requantised blocks that come and go). Tried on udnie for bikes' flicker, it did not lower it
+        (README, style section): the shipped net does not amplify these changes on training crops."""
         from .codec import encode_decode
 
         still = torch.rand(theta.shape[0]) < 0.5  # torch's CPU RNG throughout, as the motion: resumable
