@@ -16,12 +16,11 @@ import argparse
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 from rich.progress import track
 
 from vgx.benchmarks.studies import SHARED
-from vgx.benchmarks.studies.style_quality import read_clip
+from vgx.benchmarks.studies.style_quality import read_clip, torch_stylizer
 from vgx.flicker import flicker_ratio
 
 KEEPS = {"per frame": 0.0, "averaged (keep 0.9)": 0.9, "frozen at frame 0": 1.0}
@@ -53,20 +52,10 @@ def norm_tracking(model, keep: float) -> None:
 
 
 def clip_flicker(name: str, frames: list[np.ndarray], keep: float) -> float:
-    import torch
-
-    from vgx.train.loading import load_model
-
-    model, _ = load_model(name)
-    model.eval()
-    norm_tracking(model, keep)
-    outs = []
-    with torch.inference_mode():
-        for f in frames:
-            y = model(torch.from_numpy(f.transpose(2, 0, 1).copy()).float().div(255.0)[None]).clamp(0, 1)
-            outs.append(y[0].mul(255).round().byte().numpy().transpose(1, 2, 0))
-    bgr = [cv2.cvtColor(a, cv2.COLOR_RGB2BGR) for a in frames]
-    return flicker_ratio(bgr, [cv2.cvtColor(np.ascontiguousarray(o), cv2.COLOR_RGB2BGR) for o in outs])
+    """The flicker ratio of model `name` on RGB `frames`, its norms' statistics carried with `keep`."""
+    stylize, _ = torch_stylizer(name, prepare=lambda model: norm_tracking(model, keep))
+    bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames]
+    return flicker_ratio(bgr, [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in frames])
 
 
 def main() -> None:

@@ -46,13 +46,16 @@ def mult4(rgb: np.ndarray) -> np.ndarray:
     return rgb[: h - h % 4, : w - w % 4]
 
 
-def torch_stylizer(name: str) -> tuple[Stylize, str]:
-    """(stylize, style name) of a zoo name or checkpoint, run in PyTorch."""
+def torch_stylizer(name: str, prepare: Callable[[Any], None] | None = None) -> tuple[Stylize, str]:
+    """(stylize, style name) of a zoo name or checkpoint, run in PyTorch; `prepare` may change the
+    loaded model first (norm_stats swaps its InstanceNorms)."""
     import torch
 
     from vgx.train.loading import load_model
 
     model, card = load_model(name)
+    if prepare is not None:
+        prepare(model)
 
     @torch.inference_mode()
     def run(rgb: np.ndarray) -> np.ndarray:
