@@ -154,30 +154,34 @@ class StyleRecipe(Recipe):
 
     def step(self, content: Tensor) -> dict[str, Tensor]:
         self.model.train()
-        if self.w["stability"] > 0 and self.perturb == "codec":
-            theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
-            content, next_frame = self._codec_pair(content, theta)
-            out = self.model(content)
-            parts = self.losses(content, out)
-            relative = (next_frame, warp(content, theta)[0]) if self.relative else None
-            parts["stability"] = stability_loss(self.model(next_frame), out, theta, relative)
-        else:
-            m, around = self.margin, content
-            if m:
-                content = around[..., m:-m, m:-m]
-            out = self.model(content)
-            parts = self.losses(content, out)
-            if self.w["stability"] > 0:
-                theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
-                moved = warp(content, theta)[0] if not m else self._moved_in_context(around, theta, m)
-                next_frame = self._perturbed(moved)
-                parts["stability"] = stability_loss(self.model(next_frame), out, theta,
-                                                    (next_frame, moved) if self.relative else None)
+        m = self.margin
+        around, content = content, content[..., m:-m, m:-m] if m else content
+        frames = self._next_frame(content, around) if self.w["stability"] > 0 else None
+        if frames is not None:
+            content = frames[0]  # the codec pair's first frame is the decoded crop
+        out = self.model(content)
+        parts = self.losses(content, out)
+        if frames is not None:
+            _, theta, next_frame, relative_to = frames
+            parts["stability"] = stability_loss(self.model(next_frame), out, theta, relative_to)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
         return {"loss": loss.detach(), **{k: v.detach() for k, v in parts.items()}}
+
+    def _next_frame(self, content: Tensor, around: Tensor
+                    ) -> tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor] | None]:
+        """(this frame, the move theta, the next frame as the stability term sees it, and for
+        --stability-relative the input change's two sides); `around` is the crop with its margin."""
+        theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
+        if self.perturb == "codec":
+            content, next_frame = self._codec_pair(content, theta)
+            return content, theta, next_frame, (next_frame, warp(content, theta)[0]) if self.relative else None
+        m = self.margin
+        moved = self._moved_in_context(around, theta, m) if m else warp(content, theta)[0]
+        next_frame = self._perturbed(moved)
+        return content, theta, next_frame, (next_frame, moved) if self.relative else None
 
     def _perturbed(self, moved: Tensor) -> Tensor:
         """The moved frame as the next frame of a camera would differ from it: fresh noise, per
