@@ -46,8 +46,8 @@ class PatchSampler:
                 small += 1
                 continue
             self.pairs.append(Pair(hr, downscale(hr, scale)))
+            h, w = img.shape[:2]
             for r in rescales:  # antialiased bicubic, as the LR is made; copies smaller than a patch are left out
-                h, w = img.shape[:2]
                 smaller = mod_crop(bicubic_resize(img, (round(w * r), round(h * r))), scale)
                 if min(smaller.shape[:2]) >= lr_patch * scale:
                     self.pairs.append(Pair(smaller, downscale(smaller, scale)))
