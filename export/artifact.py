@@ -27,6 +27,7 @@ from vgx.runtime.ort_runner import ORTRunner
 from vgx.runtime.runner import infer_one
 from vgx.samples import verification_inputs
 
+from .carried import add_carried
 from .fp16 import convert_fp16
 from .frame_io import add_frame_io
 from .int8 import Int8Config, quantize_int8
@@ -44,6 +45,7 @@ class ExportOptions:
     engine: Any = None  # EngineOptions when --engine
     precisions_for_engine: list[str] = field(default_factory=list)
     source: str | None = None  # the zoo name or checkpoint the weights came from (the torch baseline loads it)
+    carried: bool = True  # style nets: also the carried-norm graphs for streams (export/carried.py)
 
 
 def export_artifact(model: torch.nn.Module, card: ModelCard, opts: ExportOptions,
@@ -118,6 +120,11 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
         log(f"int8  PSNR vs fp32 {fig['psnr']:.1f} dB, {len(quant['float_nodes'])} node(s) kept in float, "
             f"{status}  ({precisions['int8']['seconds']} s)")
 
+    if card.task == "style" and opts.carried:
+        t = time.perf_counter()
+        add_carried(model, card, tmp, precisions, inputs, log)
+        log(f"carried norms ({time.perf_counter() - t:.1f} s)")
+
     cpu_int8 = opts.int8 is not None and opts.int8.target == "cpu"
     for precision, info in precisions.items() if card.task != "generate" else []:  # uint8 frame-I/O twins
         if precision == "int8" and cpu_int8:
@@ -158,7 +165,7 @@ def _tensorrt_check(tmp: Path, precisions: dict[str, Any], card: ModelCard, opts
     from .trt_compat import check_file, profile_problems
 
     files = [info["file"] for p, info in precisions.items() if not (p == "int8" and info["quantization"]["target"] == "cpu")]
-    files += [info["frame_io"]["file"] for info in precisions.values() if "frame_io" in info]
+    files += [info[form]["file"] for info in precisions.values() for form in ("frame_io", "carried") if form in info]
     report: dict[str, Any] = {"files": {f: check_file(tmp / f) for f in files}}
     if opts.engine is not None:
         p = opts.engine.profile

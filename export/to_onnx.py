@@ -41,12 +41,33 @@ def export_fp32(model: nn.Module, card: ModelCard, path: Path) -> onnx.ModelProt
     return _export(model, card, path, torch.rand(2, 3, 16 * m, 20 * m), {0: batch, 2: h, 3: w})
 
 
-def _export(model: nn.Module, card: ModelCard, path: Path, example: torch.Tensor, dims: dict) -> onnx.ModelProto:
+def export_carried(model: nn.Module, card: ModelCard, path: Path) -> onnx.ModelProto:
+    """A style net with its norms' statistics as an input and an output (train/models/carried_norm.py):
+    `input` and `norm_state` share the dynamic batch, `norm_keep` is one number."""
+    from vgx.runtime.norm_carry import KEEP_INPUT, STATE_INPUT, STATE_OUTPUT
+    from vgx.train.models.carried_norm import CarriedNorms
+
+    carried = CarriedNorms(model)
+    m = max(1, card.multiple_of)
+    batch = torch.export.Dim("batch", min=1, max=256)
+    h = m * torch.export.Dim("height_blocks", min=1, max=MAX_SIDE // m)
+    w = m * torch.export.Dim("width_blocks", min=1, max=MAX_SIDE // m)
+    example = (torch.rand(2, 3, 16 * m, 20 * m), carried.initial_state(2), torch.tensor([0.5]))
+    return _export(carried, card, path, example, {0: batch, 2: h, 3: w},
+                   extra={STATE_INPUT: {0: batch}, KEEP_INPUT: None}, outputs=[OUTPUT, STATE_OUTPUT])
+
+
+def _export(model: nn.Module, card: ModelCard, path: Path, example: torch.Tensor | tuple, dims: dict,
+            extra: dict | None = None, outputs: list[str] | None = None) -> onnx.ModelProto:
+    """`example`: the input, or a tuple of it and the `extra` inputs (name -> their dynamic dims)."""
     model = model.eval()
+    args = example if isinstance(example, tuple) else (example,)
+    names = [INPUT, *(extra or {})]
+    shapes = dict(zip(_forward_args(model), [dims, *(extra or {}).values()]))
     with quiet(), torch.no_grad():
         program = torch.onnx.export(
-            model, (example,), input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
-            dynamic_shapes={next(iter(_forward_args(model))): dims}, dynamo=True,
+            model, args, input_names=names, output_names=outputs or [OUTPUT], opset_version=OPSET,
+            dynamic_shapes=shapes, dynamo=True,
             external_data=False, verbose=False, custom_translation_table=_translations(),
         )
     if program is None:
@@ -83,8 +104,9 @@ def _forward_args(model: nn.Module) -> list[str]:
 
 def _name_dynamic_axes(proto: onnx.ModelProto) -> None:
     """Readable symbolic dims: batch/height/width in, batch/out_height/out_width out."""
-    for value, names in ((proto.graph.input[0], ("batch", "height", "width")),
-                         (proto.graph.output[0], ("batch", "out_height", "out_width"))):
+    values = [(proto.graph.input[0], ("batch", "height", "width")), (proto.graph.output[0], ("batch", "out_height", "out_width"))]
+    values += [(v, ("batch",)) for v in [*proto.graph.input[1:], *proto.graph.output[1:]]]  # carried norms' state
+    for value, names in values:
         dims = value.type.tensor_type.shape.dim
         for i, name in zip((0, 2, 3), names):
             if i < len(dims) and not dims[i].HasField("dim_value"):

@@ -42,6 +42,7 @@ class BatchJob:
     gpus_per_worker: float = 0.0
     threads: int | None = 1  # ONNX Runtime threads per worker
     smooth: float | None = None  # temporal smoothing of videos; None: as `vgx stream` gives the model's task
+    carry_norms: float | None = None  # norm statistics carried between a video's frames; None: as `vgx stream`
 
 
 def expand_inputs(inputs: list[str]) -> list[Path]:
@@ -72,13 +73,16 @@ def output_for(path: Path, out: Path) -> Path:
 
 
 def process_file(enh: Any, path: Path, target: Path, smooth: float | None = None) -> int:
-    """`vgx stream PATH -o TARGET [--smooth S]` with an open Enhancer (lossless); written via a temp name."""
+    """`vgx stream PATH -o TARGET [--smooth S]` with an open Enhancer (lossless); written via a temp name.
+    Norms carried between frames (Enhancer.carry_norms) start afresh with each file."""
     from .pipeline import Pipeline, StreamOptions
     from .sinks import ImageFolderSink, VideoFileSink
     from .sources import ImageFolderSource, open_source
     from .temporal import strength_for
 
     video = path.suffix.lower() in VIDEO_SUFFIXES
+    if getattr(enh, "carry", None) is not None:
+        enh.carry.reset()
     source = open_source(str(path)) if video else ImageFolderSource([path])
     with atomic_path(target, suffix=target.suffix) as tmp:
         sink: Any = VideoFileSink(tmp, source.fps, path) if video else ImageFolderSink(tmp.parent / f".{tmp.name}.d")
@@ -97,10 +101,13 @@ def process_file(enh: Any, path: Path, target: Path, smooth: float | None = None
 class Worker:
     """A Ray actor body: one open model, many files."""
 
-    def __init__(self, folder: str, precision: str, backend: str, threads: int | None, smooth: float | None) -> None:
+    def __init__(self, folder: str, precision: str, backend: str, threads: int | None, smooth: float | None,
+                 carry_norms: float | None = None) -> None:
         from .enhancer import Enhancer
+        from .norm_carry import keep_for
 
         self.enh = Enhancer(folder, precision, backend, threads=threads).__enter__()
+        self.enh.carry_norms(keep_for(self.enh.card.task, carry_norms))  # where it cannot, frames run per frame
         self.smooth = smooth
 
     def run(self, path: str, target: str) -> dict[str, Any]:
@@ -137,9 +144,11 @@ def run_batch(job: BatchJob, log: Callable[[str], None] = print) -> dict[str, An
         raise VgxError("vgx batch needs Ray: pip install 'vgx[batch]'") from None
     if job.workers < 1:
         raise VgxError("--workers must be at least 1")
+    from .norm_carry import check_keep
     from .temporal import check_strength
 
     check_strength(job.smooth)  # before Ray starts
+    check_keep(job.carry_norms)
     files = expand_inputs(job.inputs)
     job.out.mkdir(parents=True, exist_ok=True)
     doc = read_manifest(job.out)
@@ -170,7 +179,7 @@ def _run_pool(ray: Any, actor_pool: Any, job: BatchJob, todo: list[Path], doc: d
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     remote = ray.remote(num_cpus=1, num_gpus=job.gpus_per_worker)(Worker)
-    actors = [remote.remote(str(job.model), job.precision, job.backend, job.threads, job.smooth)
+    actors = [remote.remote(str(job.model), job.precision, job.backend, job.threads, job.smooth, job.carry_norms)
               for _ in range(min(job.workers, len(todo)))]
     pool = actor_pool(actors)
     jobs = [(str(f), str(output_for(f, job.out))) for f in todo]

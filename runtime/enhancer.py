@@ -26,6 +26,7 @@ from vgx import manifest as mf
 from vgx.convert import bgr_to_nchw, nchw_to_bgr
 
 from .model import ArtifactModel
+from .norm_carry import NormCarry
 from .runner import Runner, infer_one
 from .tiling import run_tiled
 
@@ -40,6 +41,7 @@ Batch = tuple[bool, np.ndarray, Optional[tuple[int, int]]]
 # (quiet 2-core machine, python -c "from vgx.benchmarks.prepost_cost import prepost_cost;
 # print(prepost_cost())"; with other work on the cores the twin's ops slowed to 21 ms).
 FRAME_IO_BACKENDS = ("ort-cuda", "ort-trt")
+ORT_BACKENDS = ("ort-cpu", "ort-cuda", "ort-trt")
 
 
 class Enhancer(ArtifactModel):
@@ -50,12 +52,35 @@ class Enhancer(ArtifactModel):
         self.tile = tile or self.card.default_tile
         self.overlap = overlap
         self.frame_runner: Runner | None = None
+        self.carry: NormCarry | None = None  # carried norm statistics (carry_norms), streams only
         twin = self.manifest["precisions"].get(self.choice.precision, {}).get("frame_io")
         if twin and self.choice.backend in FRAME_IO_BACKENDS:
             from .ort_runner import ORTRunner
 
             self.frame_runner = ORTRunner(mf.verified_path(self.folder, self.manifest, twin["file"]),
                                           self.choice.backend, threads=threads)
+
+    def carry_norms(self, keep: float) -> str | None:
+        """Run frames through the artifact's carried-norm graph with `keep` (runtime/norm_carry.py),
+        frames in stream order from now on; None when it does, else why it cannot (per-frame norms)."""
+        if keep <= 0.0:
+            return None
+        if self.choice.backend not in ORT_BACKENDS:
+            return f"carried norms run on ONNX Runtime backends, not {self.choice.backend}: per-frame norms"
+        entry = self.manifest["precisions"].get(self.choice.precision, {}).get("carried")
+        if entry is None:
+            if self.card.task != "style":
+                return f"{self.card.name} has no InstanceNorm to carry: per-frame"
+            if self.choice.precision == "int8":
+                return "the int8 graph has no carried-norm form (fp32 and fp16 have): per-frame norms"
+            return (f"{self.folder} has no carried-norm graph (exported before they were added): "
+                    f"re-export it (`vgx export {self.card.name} --fp16`) for carried norms; per-frame norms now")
+        from .ort_runner import ORTRunner
+
+        runner = ORTRunner(mf.verified_path(self.folder, self.manifest, entry["file"]), self.choice.backend,
+                           threads=self.threads).__enter__()
+        self.carry = NormCarry(runner, keep, entry["state_size"])
+        return None
 
     @property
     def scale(self) -> int:
@@ -69,6 +94,8 @@ class Enhancer(ArtifactModel):
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         super().__exit__(exc_type, exc, tb)
+        if self.carry is not None:
+            self.carry.runner.__exit__(exc_type, exc, tb)
         if self.frame_runner is not None:
             self.frame_runner.__exit__(exc_type, exc, tb)
 
@@ -84,7 +111,7 @@ class Enhancer(ArtifactModel):
     def _baked(self, shape: tuple[int, ...]) -> bool:
         h, w = shape[:2]
         m = max(1, self.card.multiple_of)
-        return self.frame_runner is not None and h % m == 0 and w % m == 0 and max(h, w) <= self.tile
+        return self.frame_runner is not None and self.carry is None and h % m == 0 and w % m == 0 and max(h, w) <= self.tile
 
     def prepare(self, frames: list[np.ndarray]) -> Batch:
         """Host-side input work: stack bytes (frame-I/O graph) or convert to float NCHW."""
@@ -119,10 +146,10 @@ class Enhancer(ArtifactModel):
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:  # reflect-pad to the multiple the model needs; cropped off below
             x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
-        if max(x.shape[2], x.shape[3]) > self.tile:
+        if max(x.shape[2], x.shape[3]) > self.tile:  # tiles are per-frame (each tile would need its own state)
             y = run_tiled(x, self._infer, self.tile, self.overlap, self.scale, m)
         else:
-            y = self._infer(x)
+            y = self._infer(x) if self.carry is None else self.carry.infer(x)
         s = self.scale
         return y[:, :, : h * s, : w * s]
 

@@ -14,6 +14,7 @@ from vgx.errors import VgxError
 from vgx.manifest import PRECISIONS
 
 from .enhancer import Enhancer
+from .norm_carry import check_keep, keep_for
 from .pipeline import Pipeline, StreamOptions
 from .sinks import open_sink, output_kind
 from .sources import open_source
@@ -52,6 +53,7 @@ class StreamRequest:
     stats_json: Path | None = None
     tile: int | None = None
     smooth: float | None = None  # None: temporal.DEFAULT_STRENGTH for the model's task
+    carry_norms: float | None = None  # None: norm_carry.DEFAULT_KEEP for the model's task
 
 
 def model_for(req: StreamRequest) -> str:
@@ -77,6 +79,7 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
     if req.precision not in PRECISIONS:
         raise VgxError(f"unknown precision {req.precision!r}: choose {', '.join(PRECISIONS)}")
     check_strength(req.smooth)  # before the model loads
+    check_keep(req.carry_norms)
     for uri in req.outputs:  # a bad output fails now, not after the model has loaded
         output_kind(uri)
     if req.task == "generate":
@@ -97,6 +100,7 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
             smooth = strength_for(enh.card.task, req.smooth)
             if smooth and req.smooth is None:
                 log(f"temporal smoothing {smooth} for {enh.card.task} (steadier video; --smooth 0 turns it off)")
+            carry_norms(enhancers, req.carry_norms, log)
             options = StreamOptions(policy=policy, batch=req.batch, side_by_side=req.side_by_side, hud=req.hud,
                                     max_frames=req.frames, smooth=smooth)
             model = enh if len(enhancers) == 1 else ModelSwitcher(enhancers)  # display key m switches
@@ -121,9 +125,22 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
         summary["backend_gaps"] = gaps
     if req.stats_json:
         extra = {"model": enh.card.name, "backend": enh.choice.backend, "precision": enh.choice.precision, "policy": policy,
-                 "smooth": options.smooth}
+                 "smooth": options.smooth, "carry_norms": enh.carry.keep if enh.carry else 0.0}
         stats.write_json(req.stats_json, {**extra, **({"backend_gaps": gaps} if gaps is not None else {})})
     return summary
+
+
+def carry_norms(enhancers: list[Enhancer], asked: float | None, log: Callable[[str], None]) -> None:
+    """Each model's norms carried between frames at `asked` (None: its task's default), said once."""
+    keep = keep_for(enhancers[0].card.task, asked)
+    if keep <= 0.0:
+        return
+    notes = {e.card.name: e.carry_norms(keep) for e in enhancers}
+    for name, why in notes.items():
+        if why:
+            log(f"{name}: {why}")
+    if any(why is None for why in notes.values()):
+        log(f"norm statistics carried between frames (keep {keep}; steadier style video; --carry-norms 0 turns it off)")
 
 
 def _nothing_decoded(uri: str, source: Any) -> str:

@@ -6,8 +6,8 @@ InstanceNorm normalises every feature map by its own frame's mean and variance, 
 enters or leaves a frame (a bus roof moving through bikes) shifts the whole output a little.
 Per model and clip: the flicker ratio (vgx.flicker) as the model runs (statistics per frame),
 with each norm's statistics an exponential average over frames (keep 0.9), and frozen at the
-first frame's. A diagnosis for training (the stability term's moves), not a runtime mode: the
-exported models compute their own statistics. Writes benchmarks/results/STEM.{json,md}.
+first frame's (train/models/carried_norm.py; `vgx stream --carry-norms` runs the exported form
+of the same, resetting at cuts). Writes benchmarks/results/STEM.{json,md}.
 """
 
 from __future__ import annotations
@@ -26,34 +26,9 @@ from vgx.flicker import flicker_ratio
 KEEPS = {"per frame": 0.0, "averaged (keep 0.9)": 0.9, "frozen at frame 0": 1.0}
 
 
-def norm_tracking(model, keep: float) -> None:
-    """Replace every InstanceNorm2d in `model` by one whose statistics carry over between calls."""
-    import torch
-
-    class Tracking(torch.nn.Module):
-        def __init__(self, norm: torch.nn.InstanceNorm2d) -> None:
-            super().__init__()
-            self.norm, self.stats = norm, None
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            mean, var = x.mean((2, 3), keepdim=True), x.var((2, 3), keepdim=True, unbiased=False)
-            if self.stats is not None:
-                mean = keep * self.stats[0] + (1 - keep) * mean
-                var = keep * self.stats[1] + (1 - keep) * var
-            self.stats = (mean, var)
-            y = (x - mean) / torch.sqrt(var + self.norm.eps)
-            return y * self.norm.weight.view(1, -1, 1, 1) + self.norm.bias.view(1, -1, 1, 1)
-
-    for name, child in model.named_children():
-        if isinstance(child, torch.nn.InstanceNorm2d):
-            setattr(model, name, Tracking(child))
-        else:
-            norm_tracking(child, keep)
-
-
 def clip_flicker(name: str, frames: list[np.ndarray], keep: float) -> float:
     """The flicker ratio of model `name` on RGB `frames`, its norms' statistics carried with `keep`."""
-    stylize, _ = torch_stylizer(name, prepare=lambda model: norm_tracking(model, keep))
+    stylize, _ = torch_stylizer(name, carry=keep)
     bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames]
     return flicker_ratio(bgr, [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in frames])
 

@@ -1,7 +1,7 @@
 """Does each style look like its painting, and does it stay still on video? (issue: styles)
 
     python -m vgx.benchmarks.studies.style_quality [--models shipped|NAME|CKPT,...] [--reference]
-        [--controls] [--smooth 0.8,...] [--photos DIR,...] [--videos DIR] [--frames 24] [--stem style_quality]
+        [--controls] [--smooth 0.8,...] [--carry 0.97] [--photos DIR,...] [--videos DIR] [--frames 24] [--stem style_quality]
 
 Per model, on held-out photos (never training crops: the style content images and Set14):
 texture, Gabor and colour distance ratios to the painting and the gradient-energy ratio
@@ -46,25 +46,32 @@ def mult4(rgb: np.ndarray) -> np.ndarray:
     return rgb[: h - h % 4, : w - w % 4]
 
 
-def torch_stylizer(name: str, prepare: Callable[[Any], None] | None = None) -> tuple[Stylize, str]:
-    """(stylize, style name) of a zoo name or checkpoint, run in PyTorch; `prepare` may change the
-    loaded model first (norm_stats swaps its InstanceNorms)."""
+def torch_stylizer(name: str, carry: float | None = None) -> tuple[Stylize, str]:
+    """(stylize, style name) of a zoo name or checkpoint, run in PyTorch. With `carry` its norms'
+    statistics carry over between calls (train/models/carried_norm.py, the stream's carried-norm
+    graph; keep `carry`): frames in order, and `stylize.reset()` before each clip."""
     import torch
 
     from vgx.train.loading import load_model
+    from vgx.train.models.carried_norm import CarriedStylizer
 
     model, card = load_model(name)
-    if prepare is not None:
-        prepare(model)
+    net = model if carry is None else CarriedStylizer(model, carry)
 
     @torch.inference_mode()
     def run(rgb: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float().div(255.0)[None]
-        y = model(x).clamp(0, 1)[0].mul(255).round().byte().numpy()
+        y = net(x).clamp(0, 1)[0].mul(255).round().byte().numpy()
         return np.ascontiguousarray(y.transpose(1, 2, 0))
 
+    run.reset = getattr(net, "reset", lambda: None)  # type: ignore[attr-defined]
     style = card.name.removeprefix("style-").removesuffix("-slim")
     return run, style
+
+
+def reset(stylize: Stylize) -> None:
+    """A fresh start for a stateful stylizer (carried norms): a new photo or clip."""
+    getattr(stylize, "reset", lambda: None)()
 
 
 def control_stylizers() -> dict[str, Stylize]:
@@ -168,6 +175,7 @@ def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.nda
     painting = meter.stats(load_rgb(PAINTINGS / PAINTING_OF[style]))
     per_photo, outputs = [], []
     for photo in photos:
+        reset(stylize)
         out = stylize(photo)
         outputs.append(out)
         per_photo.append(meter.ratios(meter.stats(photo), meter.stats(out), painting))
@@ -177,6 +185,7 @@ def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.nda
     smoothed: dict[float, dict[str, dict[str, float]]] = {s: {} for s in smooth}
     for name, frames in clips.items():
         bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames]
+        reset(stylize)
         outs = [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in frames]
         flicker[name] = round(flicker_ratio(bgr, outs), 3)
         if name == keep:
@@ -283,6 +292,8 @@ def main() -> None:
     ap.add_argument("--controls", action="store_true", help="add two stable per-frame filters (flicker's scale)")
     ap.add_argument("--smooth", default="", help="also measure the clips through vgx stream's temporal smoothing "
                     "at these strengths (comma list)")
+    ap.add_argument("--carry", type=float, default=None, help="run the clips with the norms' statistics carried "
+                    "between frames at this keep, as `vgx stream --carry-norms` does (photos: each its own)")
     ap.add_argument("--photos", default=f"{SHARED}/data/style/content-images,{SHARED}/data/sr/Set14")
     ap.add_argument("--videos", type=Path, default=SHARED / "data/video")
     ap.add_argument("--frames", type=int, default=24)
@@ -310,7 +321,7 @@ def main() -> None:
     with Progress() as progress:
         controls = control_stylizers() if args.controls else {}
         task = progress.add_task("style", total=(len(models) + args.reference + len(controls)) * (len(photos) + len(clips)))
-        jobs = [(m, *torch_stylizer(m)) for m in models]
+        jobs = [(m if args.carry is None else f"{m} (carry {args.carry})", *torch_stylizer(m, args.carry)) for m in models]
         if args.reference:
             jobs.append(("reference udnie (pytorch/examples)", reference_stylizer(), "udnie"))
         # the controls' painting figures are against the first model's painting (they paint nothing)

@@ -89,24 +89,3 @@ def test_the_study_s_smoothing_figures_and_table() -> None:
            "smoothed": [{"strength": 0.8, "clips": {"pan": fig}, "flicker_max": fig["flicker"]}]}
     table = smoothing_markdown([row])
     assert "temporal smoothing at 0.8" in table and f"| 3.00 -> {fig['flicker']:.2f} |" in table
-
-
-def test_norm_tracking_keeps_per_frame_statistics_at_0_and_the_first_frame_s_at_1() -> None:
-    import torch
-
-    from vgx.benchmarks.studies.norm_stats import norm_tracking
-    from vgx.train import zoo
-
-    torch.manual_seed(0)
-    card = zoo.resolve("style-udnie-slim").card()
-    plain, per_frame, frozen = zoo.build(card).eval(), zoo.build(card).eval(), zoo.build(card).eval()
-    per_frame.load_state_dict(plain.state_dict())
-    frozen.load_state_dict(plain.state_dict())
-    norm_tracking(per_frame, 0.0)
-    norm_tracking(frozen, 1.0)
-    a, b = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32) * 0.5
-    with torch.no_grad():
-        assert torch.allclose(per_frame(a), plain(a), atol=1e-5) and torch.allclose(per_frame(b), plain(b), atol=1e-5)
-        frozen(a)
-        # b normalised with the first frame's statistics: not what b gives alone
-        assert not torch.allclose(frozen(b), plain(b), atol=1e-3)

@@ -62,6 +62,14 @@ def test_zoo_model_exports_every_precision_and_verifies(card: ModelCard, tmp_pat
         assert norms
         fp16_inits = {i.name for i in fp16.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16}
         assert not any(set(n.input) & fp16_inits for n in norms)
+        # and the carried-norm graphs (streams) for fp32 and fp16, not int8 (export/carried.py)
+        carried = {p: e["carried"] for p, e in manifest["precisions"].items() if "carried" in e}
+        assert set(carried) == {"fp32", "fp16"} and carried["fp32"]["verification"]["max_abs"] <= 1e-4
+        assert carried["fp16"]["verification"]["psnr"] >= 40
+        half = onnx.load(str(out / carried["fp16"]["file"]))
+        assert [o.type.tensor_type.elem_type for o in half.graph.output] == [onnx.TensorProto.FLOAT] * 2
+    else:
+        assert not any("carried" in e for e in manifest["precisions"].values())
     int8 = onnx.load(str(out / "model.int8.onnx"))
     quantized = manifest["precisions"]["int8"]["quantization"]["quantized_nodes"]
     assert any(n.op_type == "QuantizeLinear" for n in int8.graph.node) == (quantized > 0)

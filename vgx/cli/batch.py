@@ -24,17 +24,21 @@ def batch(
     gpus: float = typer.Option(0.0, help="GPUs each worker asks Ray for (e.g. 1, or 0.5 to share)"),
     threads: Optional[int] = typer.Option(1, help="ONNX Runtime threads per worker"),
     smooth: Optional[float] = typer.Option(None, help="temporal smoothing of videos, as for vgx stream [style 0.8, else 0]"),
+    carry_norms: Optional[float] = typer.Option(None, help="norm statistics carried between a video's frames, as for "
+                                                "vgx stream [style 0.97, else 0]"),
 ) -> None:
     """Upscale or stylize a whole archive, one Ray task per file; a re-run skips what is done."""
     from vgx.errors import VgxError
     from vgx.runtime.batch import BatchJob, run_batch
+    from vgx.runtime.norm_carry import check_keep
     from vgx.runtime.resolve import resolve_artifact
     from vgx.runtime.temporal import check_strength
 
     check_strength(smooth)  # before an export
+    check_keep(carry_norms)
     folder = resolve_artifact(model, (precision,), log=lambda s: typer.echo(s, err=True))
     summary = run_batch(BatchJob(list(inputs), str(folder), out, ray, workers, precision, backend, gpus, threads,
-                                 smooth),
+                                 smooth, carry_norms),
                         log=lambda s: typer.echo(s, err=True))
     typer.echo(f"{summary['done']} of {summary['files']} files done ({summary['skipped']} skipped as already done), "
                f"{summary['failed']} failed; manifest {out / 'vgx_batch.json'}", err=True)

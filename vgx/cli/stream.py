@@ -40,6 +40,8 @@ def stream(
     tile: Optional[int] = typer.Option(None, help="tile frames larger than this (input pixels)"),
     smooth: Optional[float] = typer.Option(None, help="temporal smoothing 0..<1: blend each output with the previous "
                                            "one along the input's motion (steadier style video) [style 0.8, else 0]"),
+    carry_norms: Optional[float] = typer.Option(None, help="0..<1: how much of the previous frames' InstanceNorm "
+                                                "statistics each frame keeps (steadier style video) [style 0.97, else 0]"),
     stats_json: Optional[Path] = typer.Option(None, help="write stream statistics here"),
 ) -> None:
     """Run a model live on a camera, file, folder or network stream into files, a browser or a window."""
@@ -56,7 +58,7 @@ def stream(
         style=style, slim=slim,
         precision=precision, backend=backend, size=parse_size(size) if size else None, input_fps=input_fps,
         outputs=list(output), policy=policy, batch=batch, side_by_side=side_by_side, hud=hud, bind=bind,
-        frames=frames, threads=threads, stats_json=stats_json, tile=tile, smooth=smooth,
+        frames=frames, threads=threads, stats_json=stats_json, tile=tile, smooth=smooth, carry_norms=carry_norms,
     )
     summary = run_stream(req, log=lambda s: typer.echo(s, err=True))
     typer.echo(f"{summary['frames_out']} frames, {summary['fps']:.1f} fps (model {summary['model_fps']:.1f} fps), "

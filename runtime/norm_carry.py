@@ -1,0 +1,79 @@
+"""Carried norm statistics: a style stream's InstanceNorms see the frames before this one too.
+
+A style net normalises every feature map by its frame's own mean and variance, so whatever
+enters or leaves the picture (a bus roof moving through a street) changes the whole output
+a little every frame. The artifact's carried-norm graph (export/carried.py) takes the
+statistics as an input; this class feeds it, frame after frame:
+
+    used_t = keep * used_{t-1} + (1 - keep) * this frame's statistics
+
+keep = 0 is the plain net. A new scene (the input changes wholesale), a new frame size or a
+pause (the previous frame is older than STALE_S: another stream, a model switch back) starts
+afresh from the frame's own statistics, so a cut never shows the previous scene's tones.
+Frames of one batch share the state before them (they run together); the last one's
+statistics go on. numpy only (runtime/ rule).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from vgx.errors import VgxError
+
+from .runner import Runner
+
+STATE_INPUT, KEEP_INPUT, STATE_OUTPUT = "norm_state", "norm_keep", "norm_state_out"  # the carried graph's names
+# the keep a stream or batch job gets by its model's task when none is asked for
+DEFAULT_KEEP = {"style": 0.97}
+CUT = 0.12  # mean change of a 1/8-size grey thumbnail (0..1) that means another scene
+STALE_S = 1.0  # an idle gap this long (s) between two frames' inference starts afresh
+
+
+def check_keep(asked: float | None) -> None:
+    """A clear error for a --carry-norms out of range (None: the task's default)."""
+    if asked is not None and not 0.0 <= asked < 1.0:
+        raise VgxError(f"--carry-norms must be from 0 (off) to below 1, not {asked}")
+
+
+def keep_for(task: str, asked: float | None) -> float:
+    check_keep(asked)
+    return DEFAULT_KEEP.get(task, 0.0) if asked is None else asked
+
+
+class NormCarry:
+    """Stateful: `infer(x)` runs N3HW float frames, in stream order, through a carried-norm runner."""
+
+    def __init__(self, runner: Runner, keep: float, state_size: int) -> None:
+        if not 0.0 <= keep < 1.0:
+            raise ValueError(f"keep must be in [0, 1), not {keep}")
+        self.runner, self.keep, self.size = runner, keep, state_size
+        self.state: np.ndarray | None = None  # 1 x S: the statistics the last frame used
+        self.thumb: np.ndarray | None = None
+        self.shape: tuple[int, ...] = ()
+        self.last = 0.0
+        self.resets = 0  # fresh starts after the first frame (cuts, size changes, pauses)
+
+    def reset(self) -> None:
+        self.state = None
+
+    def _fresh(self, x: np.ndarray) -> bool:
+        thumb = x[0, :, ::8, ::8].mean(axis=0)
+        now = time.monotonic()
+        fresh = (self.state is None or x.shape[1:] != self.shape or now - self.last > STALE_S
+                 or self.thumb is None or float(np.abs(thumb - self.thumb).mean()) > CUT)
+        if fresh and self.state is not None:
+            self.resets += 1
+        self.thumb, self.shape = thumb, x.shape[1:]
+        return fresh
+
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        n = x.shape[0]
+        fresh = self._fresh(x)
+        state = np.zeros((n, self.size), np.float32) if fresh or self.state is None else np.repeat(self.state, n, axis=0)
+        out = self.runner.infer({self.runner.input_names[0]: x, STATE_INPUT: state,
+                                 KEEP_INPUT: np.float32([0.0 if fresh else self.keep])})
+        self.state = np.ascontiguousarray(out[STATE_OUTPUT][-1:], dtype=np.float32)
+        self.last = time.monotonic()  # a pause is counted from the end of the last frame, not its start
+        return next(v for k, v in out.items() if k != STATE_OUTPUT)
