@@ -20,16 +20,15 @@ from vgx.card import ModelCard
 from vgx.errors import VgxError
 from vgx.manifest import FP16_MIN_PSNR
 from vgx.metrics import agreement, worst
-from vgx.runtime.norm_carry import KEEP_INPUT, STATE_INPUT, STATE_OUTPUT
+from vgx.runtime.norm_carry import KEEP, run_sequence, verification_sequence
 from vgx.runtime.ort_runner import ORTRunner
 from vgx.runtime.runner import infer_one
 from vgx.train.models.carried_norm import CarriedNorms
 
 from .fp16 import convert_fp16
 from .quiet import quiet
-from .to_onnx import INPUT, OUTPUT, export_carried
+from .to_onnx import export_carried
 
-KEEP = 0.9  # the verification sequence's carry (any value in (0, 1) exercises the mixing)
 FP32_MAX_ABS = 1e-4
 # the norm's arithmetic (statistics, their mixing, the scale) stays fp32 in the fp16 graph, as
 # InstanceNormalization does in the plain one: the variance of large activations overflows fp16
@@ -40,16 +39,9 @@ def carried_file(precision: str) -> str:
     return f"model.{precision}.carried.onnx"
 
 
-def run_sequence(path: Path, frames: list[np.ndarray], keep: float, optimize: bool = True) -> list[np.ndarray]:
-    """The graph's outputs for `frames` in order, the state fed back (the first frame's keep is 0)."""
-    with ORTRunner(path, optimize=optimize) as runner:
-        size = next(i for i in runner.session.get_inputs() if i.name == STATE_INPUT).shape[1]
-        state, outs = np.zeros((frames[0].shape[0], size), np.float32), []
-        for i, x in enumerate(frames):
-            out = runner.infer({INPUT: x, STATE_INPUT: state, KEEP_INPUT: np.float32([keep if i else 0.0])})
-            outs.append(out[OUTPUT])
-            state = out[STATE_OUTPUT]
-    return outs
+def _sequence(path: Path, frames: list[np.ndarray], keep: float, size: int) -> list[np.ndarray]:
+    with ORTRunner(path) as runner:
+        return run_sequence(runner, frames, keep, size)
 
 
 def add_carried(model: torch.nn.Module, card: ModelCard, folder: Path, precisions: dict[str, dict[str, Any]],
@@ -57,7 +49,7 @@ def add_carried(model: torch.nn.Module, card: ModelCard, folder: Path, precision
     """Write and verify the carried graphs beside `precisions`' fp32 (and fp16) files, recording
     each under precisions[p]["carried"]."""
     deploy = model.for_export() if hasattr(model, "for_export") else model
-    frames = [inputs[0], np.ascontiguousarray(np.roll(inputs[0], 3, axis=3)), np.ascontiguousarray(inputs[0][:, :, ::-1])]
+    frames = verification_sequence(inputs[0])
     path = folder / carried_file("fp32")
     proto = export_carried(deploy, card, path)
     carried = CarriedNorms(model).eval()
@@ -66,7 +58,7 @@ def add_carried(model: torch.nn.Module, card: ModelCard, folder: Path, precision
         for i, x in enumerate(frames):
             y, state = carried(torch.from_numpy(x), state, torch.tensor([KEEP if i else 0.0]))
             ref.append(y.numpy())
-    fp32_seq = run_sequence(path, frames, KEEP)
+    fp32_seq = _sequence(path, frames, KEEP, carried.size)
     fig = worst([agreement(a, b) for a, b in zip(ref, fp32_seq)])
     if fig["max_abs"] > FP32_MAX_ABS:
         raise VgxError(f"the carried-norm fp32 graph differs from PyTorch by {fig['max_abs']:.2e}: export bug")
@@ -76,7 +68,7 @@ def add_carried(model: torch.nn.Module, card: ModelCard, folder: Path, precision
         half = folder / carried_file("fp16")
         with quiet():
             convert_fp16(proto, half, keep_fp32=KEEP_FP32)
-        fig = worst([agreement(a, b) for a, b in zip(fp32_seq, run_sequence(half, frames, KEEP))])
+        fig = worst([agreement(a, b) for a, b in zip(fp32_seq, _sequence(half, frames, KEEP, carried.size))])
         if fig["psnr"] < FP16_MIN_PSNR[card.task]:
             raise VgxError(f"the carried-norm fp16 graph reaches only {fig['psnr']:.1f} dB against fp32: report it")
         entries["fp16"] = {"file": half.name, "state_size": carried.size,
@@ -85,7 +77,7 @@ def add_carried(model: torch.nn.Module, card: ModelCard, folder: Path, precision
         # keep = 0 must be the plain graph of the same precision, frame by frame
         with ORTRunner(folder / precisions[precision]["file"]) as plain:
             per_frame = [infer_one(plain, x) for x in frames]
-        fig = worst([agreement(a, b) for a, b in zip(per_frame, run_sequence(folder / entry["file"], frames, 0.0))])
+        fig = worst([agreement(a, b) for a, b in zip(per_frame, _sequence(folder / entry["file"], frames, 0.0, carried.size))])
         entry["verification"]["keep_0_vs_plain_max_abs"] = _g(fig["max_abs"])
         if precision == "fp32" and fig["max_abs"] > FP32_MAX_ABS:
             raise VgxError(f"the carried-norm graph at keep 0 differs from the plain one by {fig['max_abs']:.2e}: export bug")

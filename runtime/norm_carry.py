@@ -28,6 +28,7 @@ STATE_INPUT, KEEP_INPUT, STATE_OUTPUT = "norm_state", "norm_keep", "norm_state_o
 # the keep a stream or batch job gets by its model's task when none is asked for
 DEFAULT_KEEP = {"style": 0.97}
 CUT = 0.12  # mean change of a 1/8-size grey thumbnail (0..1) that means another scene
+KEEP = 0.9  # export's and verify's test sequence carry (any value in (0, 1) exercises the mixing)
 STALE_S = 1.0  # an idle gap this long (s) between two frames' inference starts afresh
 
 
@@ -77,3 +78,19 @@ class NormCarry:
         self.state = np.ascontiguousarray(out[STATE_OUTPUT][-1:], dtype=np.float32)
         self.last = time.monotonic()  # a pause is counted from the end of the last frame, not its start
         return next(v for k, v in out.items() if k != STATE_OUTPUT)
+
+
+def run_sequence(runner: Runner, frames: list[np.ndarray], keep: float, state_size: int) -> list[np.ndarray]:
+    """A carried-norm graph's outputs for `frames` (N3HW) in order at a fixed `keep`, the state fed back,
+    the first frame from its own statistics; no cut detection (export and verify use it on set sequences)."""
+    state, outs = np.zeros((frames[0].shape[0], state_size), np.float32), []
+    for i, x in enumerate(frames):
+        out = runner.infer({runner.input_names[0]: x, STATE_INPUT: state, KEEP_INPUT: np.float32([keep if i else 0.0])})
+        state = out.pop(STATE_OUTPUT)
+        outs.append(next(iter(out.values())))
+    return outs
+
+
+def verification_sequence(x: np.ndarray) -> list[np.ndarray]:
+    """Three frames from one verification input (N3HW): itself, moved 3 px, upside down."""
+    return [x, np.ascontiguousarray(np.roll(x, 3, axis=3)), np.ascontiguousarray(x[:, :, ::-1])]

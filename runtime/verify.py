@@ -21,6 +21,7 @@ from vgx.metrics import agreement, worst
 from vgx.samples import verification_inputs
 
 from . import ort_runner
+from .norm_carry import KEEP, run_sequence, verification_sequence
 from .runner import Runner, infer_one
 
 BACKENDS = ("ort-cpu", "ort-cuda", "ort-trt", "trt")
@@ -80,16 +81,35 @@ def verify_artifact(folder: str | Path, backends: list[str] | None = None) -> li
                 checks.append(Check(backend, precision, "fail", reason=str(e)))
                 continue
             checks.append(_judge(backend, precision, card, manifest["precisions"][precision], refs, outs))
+        if backend != "trt":  # the carried-norm graphs have no engines: ORT's TensorRT EP builds its own
+            checks += _carried_checks(root, manifest, card, backend, inputs[0])
     return checks
+
+
+def _carried_checks(root: Path, manifest: dict[str, Any], card: ModelCard, backend: str, x: np.ndarray) -> list[Check]:
+    """A style artifact's carried-norm graphs (runtime/norm_carry.py) on a frame sequence, against the
+    carried fp32 graph on ORT's CPU provider, by the same criteria as their precision's plain graph."""
+    entries = {p: info["carried"] for p, info in manifest["precisions"].items() if "carried" in info}
+    if "fp32" not in entries:
+        return []
+    frames = verification_sequence(x)
+
+    def run(entry: dict[str, Any], on: str) -> list[np.ndarray]:
+        with ort_runner.ORTRunner(mf.verified_path(root, manifest, entry["file"]), on) as runner:
+            return run_sequence(runner, frames, KEEP, entry["state_size"])
+
+    refs = run(entries["fp32"], "ort-cpu")
+    return [_judge(backend, f"{p}+carried", card, manifest["precisions"][p], refs, run(entry, backend))
+            for p, entry in entries.items()]
 
 
 def _judge(backend: str, precision: str, card: ModelCard, recorded: dict[str, Any],
            refs: list[np.ndarray], outs: list[np.ndarray]) -> Check:
     fig = worst([agreement(r, o) for r, o in zip(refs, outs)])
-    if precision == "fp32":
+    if precision.startswith("fp32"):
         ok = all(np.allclose(o, r, **FP32_TOL) for r, o in zip(refs, outs))
         crit = f"allclose atol {FP32_TOL['atol']} rtol {FP32_TOL['rtol']}"
-    elif precision == "fp16":
+    elif precision.startswith("fp16"):
         need = FP16_MIN_PSNR[card.task]
         ok, crit = fig["psnr"] >= need, f"PSNR >= {need} dB"
     else:
