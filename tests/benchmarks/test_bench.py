@@ -70,6 +70,7 @@ def test_peak_is_measured_or_says_how_it_was_estimated(monkeypatch) -> None:
     from vgx.benchmarks import peak
 
     p = peak.measure_peak(1)
+    assert "probe failed" not in p.note  # it compiles on AVX2-only CPUs too (its zmm loop only with AVX-512)
     if p.note.startswith("measured"):  # a C compiler and an FMA CPU: clock and FLOP/cycle from the probe
         assert 0.5 < (p.ghz or 0) < 7 and p.flop_per_cycle in (16, 32, 64)
         assert p.gflops == pytest.approx(p.ghz * p.flop_per_cycle, rel=0.01)
