@@ -20,8 +20,7 @@ import time
 
 import numpy as np
 
-from vgx.errors import VgxError
-
+from .options import TaskFraction
 from .runner import Runner
 
 STATE_INPUT, KEEP_INPUT, STATE_OUTPUT = "norm_state", "norm_keep", "norm_state_out"  # the carried graph's names
@@ -32,15 +31,8 @@ KEEP = 0.9  # export's and verify's test sequence carry (any value in (0, 1) exe
 STALE_S = 1.0  # an idle gap this long (s) between two frames' inference starts afresh
 
 
-def check_keep(asked: float | None) -> None:
-    """A clear error for a --carry-norms out of range (None: the task's default)."""
-    if asked is not None and not 0.0 <= asked < 1.0:
-        raise VgxError(f"--carry-norms must be from 0 (off) to below 1, not {asked}")
-
-
-def keep_for(task: str, asked: float | None) -> float:
-    check_keep(asked)
-    return DEFAULT_KEEP.get(task, 0.0) if asked is None else asked
+CARRY = TaskFraction("--carry-norms", DEFAULT_KEEP)
+check_keep, keep_for = CARRY.check, CARRY.for_task
 
 
 class NormCarry:

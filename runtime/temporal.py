@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vgx.errors import VgxError
+from .options import TaskFraction
 
 # the strength a stream or batch job gets by its model's task when none is asked for: style nets
 # turn the input's small frame-to-frame changes into flicker (benchmarks/results/style_quality_smooth.md)
@@ -66,16 +66,8 @@ class _Buffers:
                          borderMode=cv2.BORDER_REPLICATE)
 
 
-def check_strength(asked: float | None) -> None:
-    """A clear error for a --smooth out of range (None: the task's default, always fine)."""
-    if asked is not None and not 0.0 <= asked < 1.0:
-        raise VgxError(f"--smooth must be from 0 (off) to below 1, not {asked}")
-
-
-def strength_for(task: str, asked: float | None) -> float:
-    """The smoothing a model of `task` gets: `asked` (checked), else DEFAULT_STRENGTH's."""
-    check_strength(asked)
-    return DEFAULT_STRENGTH.get(task, 0.0) if asked is None else asked
+SMOOTH = TaskFraction("--smooth", DEFAULT_STRENGTH)
+check_strength, strength_for = SMOOTH.check, SMOOTH.for_task
 
 
 class TemporalSmoother:

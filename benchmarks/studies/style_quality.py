@@ -244,12 +244,21 @@ def smoothing_picture(frames: list[np.ndarray], outs: dict[str, list[np.ndarray]
     """Per model, one frame of `clip`: input | output | smoothed output | what changed between
     frames without and with smoothing (the change maps, x4). frames and outputs BGR."""
     t = len(frames) // 2
-    strips, labels = [], ["input", "output", f"--smooth {strength}", "frame change x4", f"... with --smooth {strength}"]
+    labels = ["input", "output", f"--smooth {strength}", "frame change x4", f"... with --smooth {strength}"]
+    rows = []
     for model, o in outs.items():
         sm, _ = smoothed_clip(frames, o, strength)
-        tiles = [frames[t], o[t], sm[t], change_map(frames, o, t), change_map(frames, sm, t)]
+        rows.append(([frames[t], o[t], sm[t], change_map(frames, o, t), change_map(frames, sm, t)],
+                     [f"{short_label(model)}: input"] + labels[1:]))
+    save_strips(rows, path)
+
+
+def save_strips(rows: list[tuple[list[np.ndarray], list[str]]], path: Path) -> None:
+    """One captioned strip of 192 px tiles per row (BGR tiles, one label each), stacked."""
+    strips = []
+    for tiles, labels in rows:
         tiles = [fit_side(np.ascontiguousarray(x[:, :, ::-1]), 192) for x in tiles]
-        strips.append(caption(side_by_side(tiles), [f"{short_label(model)}: input"] + labels[1:], [tiles[0].shape[1]] * 5))
+        strips.append(caption(side_by_side(tiles), labels, [tiles[0].shape[1]] * len(tiles)))
     width = max(s.shape[1] for s in strips)
     save_rgb(path, np.concatenate([np.pad(s, ((0, 4), (0, width - s.shape[1]), (0, 0)), constant_values=255)
                                    for s in strips]))
