@@ -62,7 +62,11 @@ class Enhancer(ArtifactModel):
 
     def carry_norms(self, keep: float) -> str | None:
         """Run frames through the artifact's carried-norm graph with `keep` (runtime/norm_carry.py),
-        frames in stream order from now on; None when it does, else why it cannot (per-frame norms)."""
+        frames in stream order from now on; None when it does, else why it cannot (per-frame norms).
+        Asked again, the new keep replaces the old; 0 turns it off."""
+        if self.carry is not None:
+            self.carry.runner.__exit__(None, None, None)
+            self.carry = None
         if keep <= 0.0:
             return None
         if self.choice.backend not in ORT_BACKENDS:

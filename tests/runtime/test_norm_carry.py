@@ -101,7 +101,8 @@ def test_enhancer_says_why_it_cannot_carry(style_artifact: Path, espcn_artifact:
     with Enhancer(style_artifact, backend="torch") as enh:
         assert "ONNX Runtime" in (enh.carry_norms(0.9) or "")
     with Enhancer(style_artifact) as enh:
-        assert enh.carry_norms(0.9) is None and enh.carry is not None
+        assert enh.carry_norms(0.5) is None and enh.carry_norms(0.9) is None and enh.carry is not None
+        assert enh.carry.keep == 0.9  # asked again: replaced, the first runner closed
         frame = (np.random.default_rng(1).random((32, 48, 3)) * 255).astype(np.uint8)
         assert enh(frame).shape == frame.shape  # the float path (no frame-I/O twin while carrying)
 
