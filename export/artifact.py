@@ -145,11 +145,14 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
             path, entry = build_engine(tmp / precisions[precision]["file"], tmp, precision, opts.engine)
             engines[path.name] = entry
             log(f"engine {path.name}")
-            twin = precisions[precision].get("frame_io")
-            if twin:  # the uint8 twin too: what a Triton tensorrt_plan model serves (export.triton_repo)
-                path, entry = build_engine(tmp / twin["file"], tmp, precision, opts.engine, frames=True)
-                engines[path.name] = entry
-                log(f"engine {path.name}")
+            # the uint8 twin too (what a Triton tensorrt_plan model serves, export.triton_repo), and a style
+            # net's carried-norm graph (what a stream on the trt backend runs, runtime/norm_carry.py)
+            for form, key in (("frames", "frame_io"), ("carried", "carried")):
+                other = precisions[precision].get(key)
+                if other:
+                    path, entry = build_engine(tmp / other["file"], tmp, precision, opts.engine, form=form)
+                    engines[path.name] = entry
+                    log(f"engine {path.name}")
 
     return {
         "card": card.to_dict(), "source": opts.source or card.name, "opset": OPSET,

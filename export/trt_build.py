@@ -86,9 +86,10 @@ def build_plan(version: str, precision: str, dla_core: int | None = None, versio
 
 
 def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: EngineOptions,
-                 frames: bool = False) -> tuple[Path, dict[str, object]]:
-    """Build and write the engine; return its path and its manifest entry. `frames`: the uint8
-    frame-I/O twin, whose input is N x H x W x 3 (the profile's N, C, H, W are laid out so)."""
+                 form: str = "plain") -> tuple[Path, dict[str, object]]:
+    """Build and write the engine; return its path and its manifest entry. `form`: "plain", "frames"
+    (the uint8 frame-I/O twin, whose input is N x H x W x 3: the profile's N, C, H, W are laid out
+    so) or "carried" (a style net's carried-norm graph, export/carried.py: named so in the manifest)."""
     import tensorrt as trt  # typed by tensorrt-stubs
 
     import_tensorrt()  # a clear error where only the stubs (or nothing) are installed
@@ -120,9 +121,15 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
     profile = builder.create_optimization_profile()
     p = options.profile
     dims = [list(s) for s in (p.min, p.opt, p.max)]
-    if frames:
+    if form == "frames":
         dims = [[n, h, w, c] for n, c, h, w in dims]
     profile.set_shape(network.get_input(0).name, trt.Dims(dims[0]), trt.Dims(dims[1]), trt.Dims(dims[2]))
+    for i in range(1, network.num_inputs):  # the carried graph's N x S state: its rows follow the batch
+        extra = network.get_input(i)
+        if len(extra.shape) == 2 and extra.shape[0] == -1:
+            size = int(extra.shape[1])
+            profile.set_shape(extra.name, trt.Dims([dims[0][0], size]), trt.Dims([dims[1][0], size]),
+                              trt.Dims([dims[2][0], size]))
     config.add_optimization_profile(profile)
     cache_path = options.timing_cache
     cache_bytes = cache_path.read_bytes() if cache_path is not None and cache_path.is_file() else b""
@@ -131,7 +138,7 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
     if serialized is None:
         raise VgxError(f"TensorRT {version} failed to build {onnx_path.name} (see the messages above)")
     tag = engine_tag(precision, version, cc)
-    engine_path = out_dir / f"model.{tag}{'.frames' if frames else ''}.engine"
+    engine_path = out_dir / f"model.{tag}{'' if form == 'plain' else '.' + form}.engine"
     engine_path.write_bytes(bytes(memoryview(serialized)))
     if cache_path is not None:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,7 +147,7 @@ def build_engine(onnx_path: Path, out_dir: Path, precision: str, options: Engine
         "file": engine_path.name, "precision": precision, "onnx": onnx_path.name, "tensorrt": version,
         "compute_capability": cc, "version_compatible": options.version_compatible, "strongly_typed": plan.strongly_typed,
         "builder_flags": list(plan.builder_flags), "parsed_opset": opset_of(proto), "dla_core": options.dla_core,
-        "frame_io": frames,
+        "frame_io": form == "frames", "carried": form == "carried",
         "profile": {"min": list(p.min), "opt": list(p.opt), "max": list(p.max)}, "workspace_mb": options.workspace_mb,
     }
     return engine_path, entry

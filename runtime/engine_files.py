@@ -25,13 +25,15 @@ def compatible(entry: dict[str, Any], trt_version: str, cc: str) -> str | None:
             f"this machine has TensorRT {trt_version} on sm{cc.replace('.', '')}")
 
 
-def pick_engine(folder: Path, manifest: dict[str, Any], precision: str) -> Path:
-    """The verified engine file for `precision`, or a VgxError that says how to rebuild."""
+def pick_engine(folder: Path, manifest: dict[str, Any], precision: str, carried: bool = False) -> Path:
+    """The verified engine file for `precision` (`carried`: of the carried-norm graph), or a VgxError
+    that says how to rebuild."""
     trt_version, cc = tensorrt_version(), gpu_compute_capability()
     if trt_version is None or cc is None:
         raise VgxError("the TensorRT backend needs tensorrt, cuda-python and an NVIDIA GPU: pip install 'vgx[trt]'")
     candidates = [e for e in manifest.get("engines", {}).values()
-                  if e["precision"] == precision and not e.get("frame_io")]  # frames engines serve Triton
+                  if e["precision"] == precision and not e.get("frame_io")  # frames engines serve Triton
+                  and bool(e.get("carried")) == carried]
     reasons = []
     for entry in candidates:
         why = compatible(entry, trt_version, cc)
@@ -41,7 +43,7 @@ def pick_engine(folder: Path, manifest: dict[str, Any], precision: str) -> Path:
     name = manifest["card"]["name"]
     rebuild = f"rebuild here: vgx export {name} --{precision} --engine --out {folder}" if precision != "fp32" else \
         f"rebuild here: vgx export {name} --engine --out {folder}"
-    detail = "; ".join(reasons) if reasons else f"no {precision} engine in {folder}"
+    detail = "; ".join(reasons) if reasons else f"no {precision}{' carried-norm' if carried else ''} engine in {folder}"
     raise VgxError(f"{detail}: {rebuild}")
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from vgx import manifest as mf
 from vgx.convert import bgr_to_nchw, nchw_to_bgr
+from vgx.errors import VgxError
 
 from .model import ArtifactModel
 from .norm_carry import NormCarry
@@ -69,8 +70,8 @@ class Enhancer(ArtifactModel):
             self.carry = None
         if keep <= 0.0:
             return None
-        if self.choice.backend not in ORT_BACKENDS:
-            return f"carried norms run on ONNX Runtime backends, not {self.choice.backend}: per-frame norms"
+        if self.choice.backend not in (*ORT_BACKENDS, "trt"):
+            return f"carried norms run on ONNX Runtime and TensorRT engines, not {self.choice.backend}: per-frame norms"
         entry = self.manifest["precisions"].get(self.choice.precision, {}).get("carried")
         if entry is None:
             if self.card.task != "style":
@@ -79,11 +80,21 @@ class Enhancer(ArtifactModel):
                 return "the int8 graph has no carried-norm form (fp32 and fp16 have): per-frame norms"
             return (f"{self.folder} has no carried-norm graph (exported before they were added): "
                     f"re-export it (`vgx export {self.card.name} --fp16`) for carried norms; per-frame norms now")
-        from .ort_runner import ORTRunner
+        runner: Runner
+        if self.choice.backend == "trt":
+            from .engine_files import pick_engine
+            from .trt_runner import TensorRTRunner
 
-        runner = ORTRunner(mf.verified_path(self.folder, self.manifest, entry["file"]), self.choice.backend,
-                           threads=self.threads).__enter__()
-        self.carry = NormCarry(runner, keep, entry["state_size"])
+            try:
+                runner = TensorRTRunner(pick_engine(self.folder, self.manifest, self.choice.precision, carried=True))
+            except VgxError as e:
+                return f"{e}; per-frame norms now"
+        else:
+            from .ort_runner import ORTRunner
+
+            runner = ORTRunner(mf.verified_path(self.folder, self.manifest, entry["file"]), self.choice.backend,
+                               threads=self.threads)
+        self.carry = NormCarry(runner.__enter__(), keep, entry["state_size"])
         return None
 
     @property

@@ -35,6 +35,25 @@ def test_pick_engine_explains_how_to_rebuild(monkeypatch, tmp_path) -> None:
         engines.pick_engine(tmp_path, manifest, "fp16")
 
 
+def test_pick_engine_tells_the_carried_norm_engine_from_the_plain_one(monkeypatch, tmp_path) -> None:
+    from vgx import manifest as mf
+
+    monkeypatch.setattr(engines, "tensorrt_version", lambda: "10.3.0")
+    monkeypatch.setattr(engines, "gpu_compute_capability", lambda: "8.7")
+    plain, carried, frames = _entry(), _entry(), _entry()
+    carried.update(file=plain["file"].replace(".engine", ".carried.engine"), carried=True)
+    frames.update(file=plain["file"].replace(".engine", ".frames.engine"), frame_io=True)
+    for entry in (plain, carried, frames):
+        (tmp_path / entry["file"]).write_bytes(entry["file"].encode())
+    manifest = {"card": {"name": "style-udnie"}, "engines": {e["file"]: e for e in (frames, carried, plain)}}
+    mf.record_files(tmp_path, manifest)
+    assert engines.pick_engine(tmp_path, manifest, "fp16").name == plain["file"]
+    assert engines.pick_engine(tmp_path, manifest, "fp16", carried=True).name == carried["file"]
+    del manifest["engines"][carried["file"]]
+    with pytest.raises(VgxError, match="no fp16 carried-norm engine"):
+        engines.pick_engine(tmp_path, manifest, "fp16", carried=True)
+
+
 def test_no_tensorrt_is_a_clear_error(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(engines, "tensorrt_version", lambda: None)
     with pytest.raises(VgxError, match="pip install 'vgx\\[trt\\]'"):
