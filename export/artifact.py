@@ -122,7 +122,7 @@ def _build(model: torch.nn.Module, card: ModelCard, opts: ExportOptions, tmp: Pa
 
     if card.task == "style" and opts.carried:
         t = time.perf_counter()
-        add_carried(model, card, tmp, precisions, inputs, log)
+        add_carried(model, card, tmp, precisions, inputs, opts.int8, log)
         log(f"carried norms ({time.perf_counter() - t:.1f} s)")
 
     cpu_int8 = opts.int8 is not None and opts.int8.target == "cpu"
@@ -167,8 +167,9 @@ def _tensorrt_check(tmp: Path, precisions: dict[str, Any], card: ModelCard, opts
     int8 for the cpu target is not for TensorRT (uint8 activations) and is left out."""
     from .trt_compat import check_file, profile_problems
 
-    files = [info["file"] for p, info in precisions.items() if not (p == "int8" and info["quantization"]["target"] == "cpu")]
-    files += [info[form]["file"] for info in precisions.values() for form in ("frame_io", "carried") if form in info]
+    for_trt = {p: info for p, info in precisions.items() if not (p == "int8" and info["quantization"]["target"] == "cpu")}
+    files = [info["file"] for info in for_trt.values()]
+    files += [info[form]["file"] for info in for_trt.values() for form in ("frame_io", "carried") if form in info]
     report: dict[str, Any] = {"files": {f: check_file(tmp / f) for f in files}}
     if opts.engine is not None:
         p = opts.engine.profile

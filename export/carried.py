@@ -2,10 +2,10 @@
 
 The same net with its InstanceNorm statistics as an input and an output
 (train/models/carried_norm.py), for streams: the runtime feeds each frame the statistics
-of the frames before it (runtime/norm_carry.py). Written for fp32 and fp16; int8's QDQ
-graph is calibrated on the plain net and has none (the stream says so and runs per frame).
-Verified like the plain graphs: fp32 against PyTorch on a three-frame sequence, fp16
-against fp32, and keep = 0 against the plain graph (the same function per frame).
+of the frames before it (runtime/norm_carry.py). Written for every precision the artifact
+has. Verified like the plain graphs: fp32 against PyTorch on a three-frame sequence, fp16
+and int8 against the carried fp32, and keep = 0 against the plain graph (the same function
+per frame).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from vgx.runtime.runner import infer_one
 from vgx.train.models.carried_norm import CarriedNorms
 
 from .fp16 import convert_fp16
+from .int8 import Int8Config, quantize_int8
 from .quiet import quiet
 from .to_onnx import export_carried
 
@@ -39,15 +40,16 @@ def carried_file(precision: str) -> str:
     return f"model.{precision}.carried.onnx"
 
 
-def _sequence(path: Path, frames: list[np.ndarray], keep: float, size: int) -> list[np.ndarray]:
-    with ORTRunner(path) as runner:
+def _sequence(path: Path, frames: list[np.ndarray], keep: float, size: int, optimize: bool = True) -> list[np.ndarray]:
+    with ORTRunner(path, optimize=optimize) as runner:
         return run_sequence(runner, frames, keep, size)
 
 
 def add_carried(model: torch.nn.Module, card: ModelCard, folder: Path, precisions: dict[str, dict[str, Any]],
-                inputs: list[np.ndarray], log: Callable[[str], None]) -> None:
-    """Write and verify the carried graphs beside `precisions`' fp32 (and fp16) files, recording
-    each under precisions[p]["carried"]."""
+                inputs: list[np.ndarray], int8: Int8Config | None, log: Callable[[str], None]) -> None:
+    """Write and verify the carried graphs beside `precisions`' files, recording each under
+    precisions[p]["carried"]. int8 is quantized from the carried fp32 graph as the plain one is
+    from the plain fp32 (calibrated at keep 0: the same activations), within the same budget."""
     deploy = model.for_export() if hasattr(model, "for_export") else model
     frames = verification_sequence(inputs[0])
     path = folder / carried_file("fp32")
@@ -73,11 +75,21 @@ def add_carried(model: torch.nn.Module, card: ModelCard, folder: Path, precision
             raise VgxError(f"the carried-norm fp16 graph reaches only {fig['psnr']:.1f} dB against fp32: report it")
         entries["fp16"] = {"file": half.name, "state_size": carried.size,
                            "verification": {"against": "carried fp32 onnx", "psnr": round(fig["psnr"], 2)}}
+    if int8 is not None and "int8" in precisions:
+        q, cpu = folder / carried_file("int8"), int8.target == "cpu"
+        with quiet():
+            quant = quantize_int8(path, q, card, int8, log=lambda s: None)
+        fig = worst([agreement(a, b) for a, b in zip(fp32_seq, _sequence(q, frames, KEEP, carried.size, optimize=cpu))])
+        entries["int8"] = {"file": q.name, "state_size": carried.size, "float_nodes": quant["float_nodes"],
+                           "within_budget": quant["within_budget"], "target": int8.target,
+                           "verification": {"against": "carried fp32 onnx", "psnr": round(fig["psnr"], 2)}}
     for precision, entry in entries.items():
-        # keep = 0 must be the plain graph of the same precision, frame by frame
-        with ORTRunner(folder / precisions[precision]["file"]) as plain:
+        # keep = 0 is the plain graph of the same precision, frame by frame (int8: each quantized on its own)
+        optimize = precision != "int8" or entry["target"] == "cpu"
+        with ORTRunner(folder / precisions[precision]["file"], optimize=optimize) as plain:
             per_frame = [infer_one(plain, x) for x in frames]
-        fig = worst([agreement(a, b) for a, b in zip(per_frame, _sequence(folder / entry["file"], frames, 0.0, carried.size))])
+        fig = worst([agreement(a, b) for a, b in zip(per_frame, _sequence(folder / entry["file"], frames, 0.0, carried.size,
+                                                                          optimize=optimize))])
         entry["verification"]["keep_0_vs_plain_max_abs"] = _g(fig["max_abs"])
         if precision == "fp32" and fig["max_abs"] > FP32_MAX_ABS:
             raise VgxError(f"the carried-norm graph at keep 0 differs from the plain one by {fig['max_abs']:.2e}: export bug")

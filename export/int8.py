@@ -67,23 +67,36 @@ class Int8Config:
             self.target = "gpu" if gpu_compute_capability() else "cpu"
 
 
+def feed(inputs: list[tuple[str, list[Any]]], x: np.ndarray) -> dict[str, np.ndarray]:
+    """`x` for the first of a graph's (name, shape) inputs; any other input zeros, a symbolic first dim
+    the batch: a carried-norm graph's state and keep (export/carried.py), keep 0 the plain net's function."""
+    out = {inputs[0][0]: x}
+    for name, shape in inputs[1:]:
+        out[name] = np.zeros([x.shape[0] if not isinstance(d, int) or d <= 0 else d for d in shape], np.float32)
+    return out
+
+
+def graph_inputs(graph: onnx.GraphProto) -> list[tuple[str, list[Any]]]:
+    return [(v.name, [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]) for v in graph.input]
+
+
 class _Reader:
     """Calibration data one image at a time (the entropy calibrator keeps what it sees)."""
 
-    def __init__(self, inputs: list[np.ndarray], name: str) -> None:
-        self.inputs, self.name, self.i = inputs, name, 0
+    def __init__(self, inputs: list[np.ndarray], graph: onnx.GraphProto) -> None:
+        self.inputs, self.graph, self.i = inputs, graph_inputs(graph), 0
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         if self.i >= len(self.inputs):
             return None
         self.i += 1
-        return {self.name: self.inputs[self.i - 1]}
+        return feed(self.graph, self.inputs[self.i - 1])
 
     def rewind(self) -> None:
         self.i = 0
 
     def __iter__(self):
-        return iter({self.name: x} for x in self.inputs)
+        return iter(feed(self.graph, x) for x in self.inputs)
 
 
 def quantize_int8(fp32_path: Path, out_path: Path, card: ModelCard, cfg: Int8Config,
@@ -159,9 +172,9 @@ def _quantize(pre: Path, out: Path, calib: list[np.ndarray], cfg: Int8Config, ex
     method = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
               "percentile": CalibrationMethod.Percentile}[cfg.method]
     gpu = cfg.target == "gpu"
-    name = onnx.load(str(pre), load_external_data=False).graph.input[0].name
+    graph = onnx.load(str(pre), load_external_data=False).graph
     quantize_static(
-        str(pre), str(out), _Reader(calib, name), quant_format=QuantFormat.QDQ, op_types_to_quantize=QUANTIZED_OPS,
+        str(pre), str(out), _Reader(calib, graph), quant_format=QuantFormat.QDQ, op_types_to_quantize=QUANTIZED_OPS,
         per_channel=True, reduce_range=reduced_range(cfg.target), activation_type=QuantType.QInt8 if gpu else QuantType.QUInt8,
         weight_type=QuantType.QInt8, nodes_to_exclude=list(excluded), calibrate_method=method,
         # TensorRT dequantizes int8 only: its QDQ graphs keep biases float (ORT would make int32 bias DQs)
@@ -179,9 +192,9 @@ def sensitivity(float_path: Path, qdq_path: Path, inputs: list[np.ndarray], node
         aug_f, aug_q = Path(tmp) / "f.onnx", Path(tmp) / "q.onnx"
         dbg.modify_model_output_intermediate_tensors(str(float_path), str(aug_f))
         dbg.modify_model_output_intermediate_tensors(str(qdq_path), str(aug_q))
-        name = onnx.load(str(float_path), load_external_data=False).graph.input[0].name
-        act_f = dbg.collect_activations(str(aug_f), _Reader(inputs, name))
-        act_q = dbg.collect_activations(str(aug_q), _Reader(inputs, name))
+        graph = onnx.load(str(float_path), load_external_data=False).graph
+        act_f = dbg.collect_activations(str(aug_f), _Reader(inputs, graph))
+        act_q = dbg.collect_activations(str(aug_q), _Reader(inputs, graph))
         act_err = dbg.compute_activation_error(dbg.create_activation_matching(act_q, act_f))
         w_err = dbg.compute_weight_error(dbg.create_weight_matching(str(float_path), str(qdq_path)))
     graph = onnx.load(str(float_path), load_external_data=False).graph
@@ -226,4 +239,5 @@ class _QualityJudge:
 
 
 def _run(session: Any, x: np.ndarray) -> np.ndarray:
-    return session.run(None, {session.get_inputs()[0].name: x})[0]
+    """The first output; other inputs (a carried-norm graph's state and keep) as `feed` gives them."""
+    return session.run(None, feed([(i.name, i.shape) for i in session.get_inputs()], x))[0]

@@ -76,10 +76,8 @@ class Enhancer(ArtifactModel):
         if entry is None:
             if self.card.task != "style":
                 return f"{self.card.name} has no InstanceNorm to carry: per-frame"
-            if self.choice.precision == "int8":
-                return "the int8 graph has no carried-norm form (fp32 and fp16 have): per-frame norms"
-            return (f"{self.folder} has no carried-norm graph (exported before they were added): "
-                    f"re-export it (`vgx export {self.card.name} --fp16`) for carried norms; per-frame norms now")
+            return (f"{self.folder} has no {self.choice.precision} carried-norm graph (exported before they were added): "
+                    f"re-export it (`vgx export {self.card.name} --fp16 --int8`) for carried norms; per-frame norms now")
         runner: Runner
         if self.choice.backend == "trt":
             from .engine_files import pick_engine

@@ -107,7 +107,7 @@ def _carried_checks(root: Path, manifest: dict[str, Any], card: ModelCard, backe
         except VgxError as e:  # e.g. no carried-norm engine for this precision
             checks.append(Check(backend, f"{precision}+carried", "fail", reason=str(e)))
             continue
-        checks.append(_judge(backend, f"{precision}+carried", card, manifest["precisions"][precision], refs, outs))
+        checks.append(_judge(backend, f"{precision}+carried", card, entries[precision], refs, outs))
     return checks
 
 

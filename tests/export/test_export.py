@@ -62,9 +62,9 @@ def test_zoo_model_exports_every_precision_and_verifies(card: ModelCard, tmp_pat
         assert norms
         fp16_inits = {i.name for i in fp16.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16}
         assert not any(set(n.input) & fp16_inits for n in norms)
-        # and the carried-norm graphs (streams) for fp32 and fp16, not int8 (export/carried.py)
+        # and the carried-norm graphs (streams) for every precision (export/carried.py)
         carried = {p: e["carried"] for p, e in manifest["precisions"].items() if "carried" in e}
-        assert set(carried) == {"fp32", "fp16"} and carried["fp32"]["verification"]["max_abs"] <= 1e-4
+        assert set(carried) == {"fp32", "fp16", "int8"} and carried["fp32"]["verification"]["max_abs"] <= 1e-4
         assert carried["fp16"]["verification"]["psnr"] >= 40
         half = onnx.load(str(out / carried["fp16"]["file"]))
         assert [o.type.tensor_type.elem_type for o in half.graph.output] == [onnx.TensorProto.FLOAT] * 2
@@ -79,7 +79,7 @@ def test_zoo_model_exports_every_precision_and_verifies(card: ModelCard, tmp_pat
         int8 = manifest["precisions"]["int8"]
         assert ("frame_io" in int8) == (int8["quantization"]["target"] == "gpu")  # cpu int8 runs on ORT CPU only
     checks = verify_artifact(out, ["ort-cpu"])
-    expected = ["fp32", "fp16", "int8"] + (["fp32+carried", "fp16+carried"] if card.task == "style" else [])
+    expected = ["fp32", "fp16", "int8"] + (["fp32+carried", "fp16+carried", "int8+carried"] if card.task == "style" else [])
     assert [c.precision for c in checks] == expected and all(c.status == "pass" for c in checks)
 
 
