@@ -125,7 +125,8 @@ def run_stream(req: StreamRequest, log: Callable[[str], None] = print) -> dict[s
         summary["backend_gaps"] = gaps
     if req.stats_json:
         extra = {"model": enh.card.name, "backend": enh.choice.backend, "precision": enh.choice.precision, "policy": policy,
-                 "smooth": options.smooth, "carry_norms": enh.carry.keep if enh.carry else 0.0}
+                 "smooth": options.smooth, "carry_norms": enh.carry.keep if enh.carry else 0.0,
+                 "norm_resets": sum(e.carry.resets for e in enhancers if e.carry)}  # cuts, size changes, pauses
         stats.write_json(req.stats_json, {**extra, **({"backend_gaps": gaps} if gaps is not None else {})})
     return summary
 

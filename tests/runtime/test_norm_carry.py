@@ -114,7 +114,8 @@ def test_style_stream_carries_norms_by_default_and_checks_the_option(style_artif
                 "--stats-json", str(stats))
     assert r.returncode == 0, r.stderr
     assert "norm statistics carried between frames (keep 0.97" in r.stderr
-    assert json.loads(stats.read_text())["carry_norms"] == 0.97
+    doc = json.loads(stats.read_text())
+    assert doc["carry_norms"] == 0.97 and doc["norm_resets"] == 0  # one steady pan: no fresh start after the first
     r = run_vgx("stream", "--task", "style", "--model", str(style_artifact), "-i", str(clip), "-o", "null://",
                 "--carry-norms", "1.5")
     assert r.returncode != 0 and r.stderr.strip().splitlines()[-1] == \
