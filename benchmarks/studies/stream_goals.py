@@ -6,9 +6,11 @@
 - host pre + post per 1280x720 frame <= 3 ms (float path and uint8 frame-I/O path).
 
 `--smooth S` runs both streams with the temporal smoothing `vgx stream` gives style models
-(runtime/temporal.py; it runs in the postprocess stage, beside the model).
+(runtime/temporal.py; it runs in the postprocess stage, beside the model); `--carry K` with
+their carried norm statistics (runtime/norm_carry.py: the model-only figure is then the
+carried graph's too, the model the stream runs).
 
-    python benchmarks/studies/stream_goals.py [--model espcn-x2] [--smooth 0.8] [--frames 60]
+    python benchmarks/studies/stream_goals.py [--model espcn-x2] [--smooth 0.8] [--carry 0.97] [--frames 60]
         [--out benchmarks/results] [--stem stream_goals]
 """
 
@@ -47,6 +49,7 @@ def main() -> None:
     ap.add_argument("--live-seconds", type=float, default=15.0)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--smooth", type=float, default=0.0, help="temporal smoothing strength (0: none)")
+    ap.add_argument("--carry", type=float, default=0.0, help="carried norm statistics' keep (0: none)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--stem", default="stream_goals")
     args = ap.parse_args()
@@ -54,8 +57,11 @@ def main() -> None:
 
     connect()  # zoo names export on first use, as in `vgx stream`
     w, h = 640, 360
-    res: dict = {"machine": report(), "model": args.model, "size": [w, h], "smooth": args.smooth}
+    res: dict = {"machine": report(), "model": args.model, "size": [w, h], "smooth": args.smooth, "carry": args.carry}
     with Enhancer(args.model, threads=args.threads, log=print) as enh:
+        why = enh.carry_norms(args.carry)
+        if why:
+            raise SystemExit(why)
         frame = DemoSource((w, h), 1).capture().image
         batch = enh.prepare([frame])
         model_ms = median_ms(lambda: enh.run(batch), args.frames)
