@@ -20,7 +20,7 @@ from vgx.card import ModelCard
 from vgx.errors import VgxError
 from vgx.manifest import FP16_MIN_PSNR
 from vgx.metrics import agreement, worst
-from vgx.runtime.norm_carry import KEEP, run_sequence, verification_sequence
+from vgx.runtime.norm_carry import VERIFY_KEEP, run_sequence, verification_sequence
 from vgx.runtime.ort_runner import ORTRunner
 from vgx.runtime.runner import infer_one
 from vgx.train.models.carried_norm import CarriedNorms
@@ -33,6 +33,7 @@ from .to_onnx import export_carried
 FP32_MAX_ABS = 1e-4
 # the norm's arithmetic (statistics, their mixing, the scale) stays fp32 in the fp16 graph, as
 # InstanceNormalization does in the plain one: the variance of large activations overflows fp16
+# (by op type, so the residual blocks' Adds stay fp32 too)
 KEEP_FP32 = ["ReduceMean", "Sub", "Mul", "Div", "Sqrt", "Add", "Slice", "Concat", "Unsqueeze"]
 
 
@@ -58,19 +59,19 @@ def add_carried(model: torch.nn.Module, card: ModelCard, folder: Path, precision
     with torch.no_grad():
         state, ref = carried.initial_state(frames[0].shape[0]), []
         for i, x in enumerate(frames):
-            y, state = carried(torch.from_numpy(x), state, torch.tensor([KEEP if i else 0.0]))
+            y, state = carried(torch.from_numpy(x), state, torch.tensor([VERIFY_KEEP if i else 0.0]))
             ref.append(y.numpy())
-    fp32_seq = _sequence(path, frames, KEEP, carried.size)
+    fp32_seq = _sequence(path, frames, VERIFY_KEEP, carried.size)
     fig = worst([agreement(a, b) for a, b in zip(ref, fp32_seq)])
     if fig["max_abs"] > FP32_MAX_ABS:
         raise VgxError(f"the carried-norm fp32 graph differs from PyTorch by {fig['max_abs']:.2e}: export bug")
     entries = {"fp32": {"file": path.name, "state_size": carried.size,
-                        "verification": {"against": f"pytorch, 3 frames at keep {KEEP}", "max_abs": _g(fig["max_abs"])}}}
+                        "verification": {"against": f"pytorch, 3 frames at keep {VERIFY_KEEP}", "max_abs": _g(fig["max_abs"])}}}
     if "fp16" in precisions:
         half = folder / carried_file("fp16")
         with quiet():
             convert_fp16(proto, half, keep_fp32=KEEP_FP32)
-        fig = worst([agreement(a, b) for a, b in zip(fp32_seq, _sequence(half, frames, KEEP, carried.size))])
+        fig = worst([agreement(a, b) for a, b in zip(fp32_seq, _sequence(half, frames, VERIFY_KEEP, carried.size))])
         if fig["psnr"] < FP16_MIN_PSNR[card.task]:
             raise VgxError(f"the carried-norm fp16 graph reaches only {fig['psnr']:.1f} dB against fp32: report it")
         entries["fp16"] = {"file": half.name, "state_size": carried.size,
@@ -79,7 +80,7 @@ def add_carried(model: torch.nn.Module, card: ModelCard, folder: Path, precision
         q, cpu = folder / carried_file("int8"), int8.target == "cpu"
         with quiet():
             quant = quantize_int8(path, q, card, int8, log=lambda s: None)
-        fig = worst([agreement(a, b) for a, b in zip(fp32_seq, _sequence(q, frames, KEEP, carried.size, optimize=cpu))])
+        fig = worst([agreement(a, b) for a, b in zip(fp32_seq, _sequence(q, frames, VERIFY_KEEP, carried.size, optimize=cpu))])
         entries["int8"] = {"file": q.name, "state_size": carried.size, "float_nodes": quant["float_nodes"],
                            "within_budget": quant["within_budget"], "target": int8.target,
                            "verification": {"against": "carried fp32 onnx", "psnr": round(fig["psnr"], 2)}}

@@ -27,7 +27,7 @@ STATE_INPUT, KEEP_INPUT, STATE_OUTPUT = "norm_state", "norm_keep", "norm_state_o
 # the keep a stream or batch job gets by its model's task when none is asked for
 DEFAULT_KEEP = {"style": 0.97}
 CUT = 0.12  # mean change of a 1/8-size grey thumbnail (0..1) that means another scene
-KEEP = 0.9  # export's and verify's test sequence carry (any value in (0, 1) exercises the mixing)
+VERIFY_KEEP = 0.9  # export's and verify's test sequence carry (any value in (0, 1) exercises the mixing)
 STALE_S = 1.0  # an idle gap this long (s) between two frames' inference starts afresh
 
 

@@ -21,7 +21,7 @@ from vgx.metrics import agreement, worst
 from vgx.samples import verification_inputs
 
 from . import ort_runner
-from .norm_carry import KEEP, run_sequence, verification_sequence
+from .norm_carry import VERIFY_KEEP, run_sequence, verification_sequence
 from .runner import Runner, infer_one
 
 BACKENDS = ("ort-cpu", "ort-cuda", "ort-trt", "trt")
@@ -97,7 +97,7 @@ def _carried_checks(root: Path, manifest: dict[str, Any], card: ModelCard, backe
     def run(precision: str, on: str) -> list[np.ndarray]:
         entry = entries[precision]
         with _runner(root, manifest, on, precision, mf.verified_path(root, manifest, entry["file"]), carried=True) as runner:
-            return run_sequence(runner, frames, KEEP, entry["state_size"])
+            return run_sequence(runner, frames, VERIFY_KEEP, entry["state_size"])
 
     refs = run("fp32", "ort-cpu")
     checks = []
