@@ -138,3 +138,22 @@ def test_a_batch_video_carries_norms_as_its_stream_does_afresh_for_each_file(sty
     worker.enh.__exit__(None, None, None)
     r = run_vgx("batch", str(tmp_path), "--model", str(style_artifact), "--out", str(tmp_path / "o"), "--carry-norms", "-1")
     assert r.returncode == 2 and "--carry-norms must be from 0 (off) to below 1, not -1.0" in r.stderr
+
+
+def test_a_style_stream_carries_norms_on_a_runtime_only_install(style_artifact: Path, tmp_path: Path) -> None:
+    """No torch (a Jetson with the runtime only): the carried-norm graph streams and verifies."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.runtime.test_no_torch import BLOCK_TORCH
+
+    clip, stats = write_video(tmp_path / "in.mp4", frames=4, size=(64, 48)), tmp_path / "stats.json"
+    for argv in (["stream", "--task", "style", "--model", str(style_artifact), "-i", str(clip), "-o", "null://",
+                  "--stats-json", str(stats)], ["verify", str(style_artifact), "--backends", "ort-cpu"]):
+        code = BLOCK_TORCH + f"from vgx.cli import main\nsys.argv = ['vgx', *{argv!r}]\nmain()\n"
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "150"})
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(stats.read_text())["carry_norms"] == 0.97
+    assert "fp32+carried" in r.stdout and "fail" not in r.stdout
