@@ -79,6 +79,7 @@ class Enhancer(ArtifactModel):
             return (f"{self.folder} has no {self.choice.precision} carried-norm graph (exported before they were added): "
                     f"re-export it (`vgx export {self.card.name} --fp16 --int8`) for carried norms; per-frame norms now")
         runner: Runner
+        frames = False  # on GPU providers the carried graph's uint8 frame-I/O twin, as for the plain graph
         if self.choice.backend == "trt":
             from .engine_files import pick_engine
             from .trt_runner import TensorRTRunner
@@ -90,9 +91,10 @@ class Enhancer(ArtifactModel):
         else:
             from .ort_runner import ORTRunner
 
-            runner = ORTRunner(mf.verified_path(self.folder, self.manifest, entry["file"]), self.choice.backend,
-                               threads=self.threads)
-        self.carry = NormCarry(runner.__enter__(), keep, entry["state_size"])
+            frames = self.choice.backend in FRAME_IO_BACKENDS and "frame_io" in entry
+            file = entry["frame_io"]["file"] if frames else entry["file"]
+            runner = ORTRunner(mf.verified_path(self.folder, self.manifest, file), self.choice.backend, threads=self.threads)
+        self.carry = NormCarry(runner.__enter__(), keep, entry["state_size"], frames=frames)
         return None
 
     @property
@@ -124,7 +126,8 @@ class Enhancer(ArtifactModel):
     def _baked(self, shape: tuple[int, ...]) -> bool:
         h, w = shape[:2]
         m = max(1, self.card.multiple_of)
-        return self.frame_runner is not None and self.carry is None and h % m == 0 and w % m == 0 and max(h, w) <= self.tile
+        twin = self.carry.frames if self.carry is not None else self.frame_runner is not None
+        return twin and h % m == 0 and w % m == 0 and max(h, w) <= self.tile
 
     def prepare(self, frames: list[np.ndarray]) -> Batch:
         """Host-side input work: stack bytes (frame-I/O graph) or convert to float NCHW."""
@@ -141,7 +144,9 @@ class Enhancer(ArtifactModel):
     def run(self, batch: Batch) -> Batch:
         baked, x, size = batch
         if baked:
-            return True, infer_one(self.runner if self.remote else self.frame_runner, x), size
+            if self.remote:
+                return True, infer_one(self.runner, x), size
+            return True, self.carry.infer(x) if self.carry is not None else infer_one(self.frame_runner, x), size
         return False, self.infer_tensor(x), size
 
     def finish(self, result: Batch) -> list[np.ndarray]:
@@ -162,7 +167,8 @@ class Enhancer(ArtifactModel):
         if max(x.shape[2], x.shape[3]) > self.tile:  # tiles are per-frame (each tile would need its own state)
             y = run_tiled(x, self._infer, self.tile, self.overlap, self.scale, m)
         else:
-            y = self._infer(x) if self.carry is None else self.carry.infer(x)
+            # the carried graph where it takes float frames (its uint8 twin takes only aligned frames: per-frame here)
+            y = self.carry.infer(x) if self.carry is not None and not self.carry.frames else self._infer(x)
         s = self.scale
         return y[:, :, : h * s, : w * s]
 

@@ -38,10 +38,11 @@ check_keep, keep_for = CARRY.check, CARRY.for_task
 class NormCarry:
     """Stateful: `infer(x)` runs N3HW float frames, in stream order, through a carried-norm runner."""
 
-    def __init__(self, runner: Runner, keep: float, state_size: int) -> None:
+    def __init__(self, runner: Runner, keep: float, state_size: int, frames: bool = False) -> None:
+        """`frames`: the runner is the uint8 frame-I/O twin (N x H x W x 3 BGR in, export/frame_io.py)."""
         if not 0.0 <= keep < 1.0:
             raise ValueError(f"keep must be in [0, 1), not {keep}")
-        self.runner, self.keep, self.size = runner, keep, state_size
+        self.runner, self.keep, self.size, self.frames = runner, keep, state_size, frames
         self.state: np.ndarray | None = None  # 1 x S: the statistics the last frame used
         self.thumb: np.ndarray | None = None
         self.shape: tuple[int, ...] = ()
@@ -52,13 +53,14 @@ class NormCarry:
         self.state = None
 
     def _fresh(self, x: np.ndarray) -> bool:
-        thumb = x[0, :, ::8, ::8].mean(axis=0)
+        thumb = x[0, ::8, ::8].mean(axis=-1) / 255.0 if self.frames else x[0, :, ::8, ::8].mean(axis=0)
+        shape = x.shape[1:3] if self.frames else x.shape[2:]
         now = time.monotonic()
-        fresh = (self.state is None or x.shape[1:] != self.shape or now - self.last > STALE_S
+        fresh = (self.state is None or shape != self.shape or now - self.last > STALE_S
                  or self.thumb is None or float(np.abs(thumb - self.thumb).mean()) > CUT)
         if fresh and self.state is not None:
             self.resets += 1
-        self.thumb, self.shape = thumb, x.shape[1:]
+        self.thumb, self.shape = thumb, shape
         return fresh
 
     def infer(self, x: np.ndarray) -> np.ndarray:

@@ -157,3 +157,27 @@ def test_a_style_stream_carries_norms_on_a_runtime_only_install(style_artifact: 
         assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads(stats.read_text())["carry_norms"] == 0.97
     assert "fp32+carried" in r.stdout and "fail" not in r.stdout
+
+
+def test_on_gpu_providers_the_carried_graph_s_frame_io_twin_carries_the_same(style_artifact: Path, monkeypatch) -> None:
+    """The uint8 twin of the carried graph (what ORT CUDA / TensorRT EP run), tried on ORT's CPU
+    provider: the same outputs as the float path, frame after frame, to one level."""
+    from vgx.runtime import enhancer as enhancer_mod
+
+    manifest = mf.read(style_artifact)
+    assert manifest["precisions"]["fp32"]["carried"]["frame_io"]["max_lsb_diff"] <= 1
+    frames = [np.ascontiguousarray(demo_images()["astronaut"][100:148, 50 + 3 * i : 114 + 3 * i, ::-1]) for i in range(3)]
+    with Enhancer(style_artifact) as enh:
+        enh.carry_norms(0.9)
+        floats = [enh(f) for f in frames]
+    monkeypatch.setattr(enhancer_mod, "FRAME_IO_BACKENDS", ("ort-cpu",))
+    with Enhancer(style_artifact) as enh:
+        enh.carry_norms(0.9)
+        assert enh.carry is not None and enh.carry.frames and enh.prepare(frames[:1])[0]  # the baked path
+        baked = [enh(f) for f in frames]
+        odd = enh(frames[0][:47])  # an unaligned frame takes the float path, per frame: no error
+        enh.carry_norms(0.0)  # off: the plain graph's twin
+        per_frame = enh(frames[2])
+    assert odd.shape == (47, 64, 3)
+    assert all(np.abs(a.astype(int) - b.astype(int)).max() <= 1 for a, b in zip(floats, baked))
+    assert np.abs(per_frame.astype(int) - baked[2].astype(int)).max() > 1  # carried: not what the frame gives alone
