@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, slim-perturb, real-a..real-j, clean-d..clean-g, faces, faces-v2, faces-v3: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, slim-perturb, style-occlude, slim-occlude, real-a..real-j, clean-d..clean-g, faces, faces-v2, faces-v3: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -196,6 +196,21 @@ case "${1:-a}" in
     # (the shipped recipe's own term) from the shipped udnie: bikes 2.05, texture 0.56; the slim (slim-context) 1.56
     STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-context sty udnie udnie.jpg \
       --init train/weights/style-udnie.pt --stability-context
+    ;;
+  style-occlude)  # bikes' flicker follows the InstanceNorm statistics (frozen statistics: udnie 1.86 -> 1.44),
+    # which a large object moving through a still street changes: --stability-occlude pastes a square of
+    # another crop that appears, leaves or moves between the stability term's two frames and holds the
+    # output still away from it; 400 more steps at 20000 from the shipped udnie
+    STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-occlude sty udnie udnie.jpg \
+      --init train/weights/style-udnie.pt --stability-occlude
+    ;;
+  slim-occlude)  # the same for the slims (SLIM_STYLES as slim-perturb): 400 steps of the shipped slim's
+    # second stage with --stability-occlude on top of its camera perturbation
+    for s in ${SLIM_STYLES:-udnie:udnie.jpg}; do
+      distil "${s%%:*}" "train/weights/style-${s%%:*}.pt" "$RUNS/style-${s%%:*}-slim-occlude" 400 \
+        "train/weights/style-${s%%:*}-slim.pt" --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
+        --style-weight 5 --stability-perturb camera --stability-noise-min 0.005 --stability-occlude
+    done
     ;;
   slim-perturb)  # the slims over 1.3 on bikes (udnie 1.60, starry-night 1.57, composition-vii 1.47): 400
     # steps of the shipped slim's second stage (distilled from the shipped full with the painting's

@@ -86,6 +86,9 @@ PERTURBATIONS = ("pixel", "camera", "codec")
 CONTEXT_MARGIN = 16  # px of real content around a crop: covers random_motion's largest move (~12 px at a corner)
 CODEC_CRF = (23, 36)  # what streams and recordings carry (the h264 evaluation preset: 28-35)
 CODEC_PRESETS = ("ultrafast", "veryfast", "medium")
+OCCLUDER_PX = (48, 128)  # the crossing object's side in a 256 px crop: a car or a bus roof
+OCCLUDER_MOVE_PX = 24  # its own move between the two frames, on top of the camera's
+OCCLUDER_BORDER_PX = 24  # around it the output may change: the camera's move (~12 px) and the object's near field
 
 
 class StyleRecipe(Recipe):
@@ -93,7 +96,7 @@ class StyleRecipe(Recipe):
                  content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
                  stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
                  perturb: str = "pixel", motion_px: float = 4.0, relative_stability: bool = False,
-                 context: bool = False,
+                 context: bool = False, occlude: bool = False,
                  lossnet: str | None = None, teacher: str | None = None) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
@@ -115,6 +118,9 @@ class StyleRecipe(Recipe):
         self.margin = CONTEXT_MARGIN if context else 0
         if context and perturb == "codec":
             raise VgxError("--stability-context is for the pixel and camera perturbations")
+        if occlude and perturb == "codec":
+            raise VgxError("--stability-occlude is for the pixel and camera perturbations")
+        self.occlude = occlude
         self.teacher: nn.Module | None = None
         self.style_targets: dict[str, Tensor] | None = None
         self.provenance = ""
@@ -162,8 +168,8 @@ class StyleRecipe(Recipe):
         out = self.model(content)
         parts = self.losses(content, out)
         if frames is not None:
-            _, theta, next_frame, relative_to = frames
-            parts["stability"] = stability_loss(self.model(next_frame), out, theta, relative_to)
+            _, theta, next_frame, relative_to, keep = frames
+            parts["stability"] = stability_loss(self.model(next_frame), out, theta, relative_to, keep)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -171,17 +177,46 @@ class StyleRecipe(Recipe):
         return {"loss": loss.detach(), **{k: v.detach() for k, v in parts.items()}}
 
     def _next_frame(self, content: Tensor, around: Tensor
-                    ) -> tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor] | None]:
-        """(this frame, the move theta, the next frame as the stability term sees it, and for
-        --stability-relative the input change's two sides); `around` is the crop with its margin."""
+                    ) -> tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor] | None, Tensor | None]:
+        """(this frame, the move theta, the next frame as the stability term sees it, for
+        --stability-relative the input change's two sides, and for --stability-occlude where the
+        output is held still); `around` is the crop with its margin."""
         theta = random_motion(content.shape[0], self.motion_px, content.shape[-2:]).to(content.device)
         if self.perturb == "codec":
             content, next_frame = self._codec_pair(content, theta)
-            return content, theta, next_frame, (next_frame, warp(content, theta)[0]) if self.relative else None
+            return content, theta, next_frame, (next_frame, warp(content, theta)[0]) if self.relative else None, None
         m = self.margin
         moved = self._moved_in_context(around, theta, m) if m else warp(content, theta)[0]
+        keep = None
+        if self.occlude:
+            content, moved, keep = self._object_crossing(content, moved)
         next_frame = self._perturbed(moved)
-        return content, theta, next_frame, (next_frame, moved) if self.relative else None
+        return content, theta, next_frame, (next_frame, moved) if self.relative else None, keep
+
+    @staticmethod
+    def _object_crossing(first: Tensor, moved: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """An object crossing the scene between the two frames: a square of another crop of the
+        batch that appears, leaves, or moves by up to OCCLUDER_MOVE_PX. Returns both frames with it
+        and the mask (next frame's grid) of where the output must stay: everywhere but the object
+        and a border. A large object changes every InstanceNorm's statistics and so, in a plain
+        net, the whole picture (bikes' flicker: a bus roof moving through a still street)."""
+        n, _, h, w = first.shape
+        first, moved, donor = first.clone(), moved.clone(), first.roll(1, 0)
+        keep = torch.ones(n, 1, h, w, device=first.device)
+        b = OCCLUDER_BORDER_PX
+        for i in range(n):  # torch's CPU RNG throughout, as the motion: resumable
+            s = int(torch.randint(OCCLUDER_PX[0], min(OCCLUDER_PX[1], h, w) + 1, (1,)))
+            sy, sx = (int(torch.randint(0, d - s + 1, (1,))) for d in (h, w))
+            patch = donor[i, :, sy:sy + s, sx:sx + s]
+            y1, x1 = (int(torch.randint(0, d - s + 1, (1,))) for d in (h, w))
+            dy, dx = (int(v) for v in torch.randint(-OCCLUDER_MOVE_PX, OCCLUDER_MOVE_PX + 1, (2,)))
+            y2, x2 = min(max(y1 + dy, 0), h - s), min(max(x1 + dx, 0), w - s)
+            kind = int(torch.randint(3, (1,)))  # 0 appears, 1 leaves, 2 moves
+            for frame, y, x, present in ((first, y1, x1, kind != 0), (moved, y2, x2, kind != 1)):
+                if present:
+                    frame[i, :, y:y + s, x:x + s] = patch
+                    keep[i, :, max(y - b, 0):y + s + b, max(x - b, 0):x + s + b] = 0
+        return first, moved, keep
 
     def _perturbed(self, moved: Tensor) -> Tensor:
         """The moved frame as the next frame of a camera would differ from it: fresh noise, per

@@ -64,8 +64,9 @@ def warp(x: Tensor, theta: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor,
-                   relative_to: tuple[Tensor, Tensor] | None = None) -> Tensor:
-    """MSE between f(move(x) + noise) and move(f(x)) where both are defined.
+                   relative_to: tuple[Tensor, Tensor] | None = None, keep: Tensor | None = None) -> Tensor:
+    """MSE between f(move(x) + noise) and move(f(x)) where both are defined (and `keep`, N x 1 x H x W
+    on the next frame's grid, is 1: outside an object that crosses the scene).
 
     With `relative_to` = (the next input, move(x)): per sample, the mean absolute output change
     over the mean absolute input change, as the flicker figure counts it. The MSE charges a
@@ -73,6 +74,8 @@ def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor,
     however much the net amplifies them (and its gradient vanishes as they shrink); the ratio
     charges the amplification at every size."""
     target, mask = warp(out, theta)
+    if keep is not None:
+        mask = mask * keep
     if relative_to is None:
         return ((out_of_moved - target) ** 2 * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
     nxt, moved = relative_to

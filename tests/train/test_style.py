@@ -259,6 +259,32 @@ def test_the_context_move_brings_in_real_content_and_moves_the_crop_as_the_plain
     assert stability_loss(colour(moved), colour(crop), theta).item() < 1e-8
 
 
+def test_a_crossing_object_is_pasted_into_the_frames_and_left_out_of_the_stability_term() -> None:
+    from vgx.train.style import OCCLUDER_PX, StyleRecipe
+    from vgx.train.style_losses import random_motion, stability_loss, warp
+
+    torch.manual_seed(0)
+    x = torch.nn.functional.avg_pool2d(torch.rand(6, 3, 256, 256), 5, 1, 2) * 0.5 + 0.25
+    x[::2] = 0.0  # a black crop and a grey one take turns: the object, from the other crop, shows
+    x[1::2] = 0.5
+    theta = random_motion(6, 4.0, (256, 256))
+    moved = warp(x, theta)[0]
+    first, nxt, keep = StyleRecipe._object_crossing(x, moved)
+    changed = [(first[i] != x[i]).any(0) | (nxt[i] != moved[i]).any(0) for i in range(6)]
+    for i in range(6):
+        area = int(changed[i].sum())
+        assert OCCLUDER_PX[0] ** 2 <= area <= 2 * OCCLUDER_PX[1] ** 2  # one square, in one frame or both
+        assert float(keep[i, 0][changed[i]].max()) == 0  # never charged where the object is
+        assert 0.3 < float(keep[i].mean()) < 1.0  # a 256 px training crop keeps most of its frame
+    # a net that only keeps colour (per pixel) changes nothing outside the object: no charge; a net whose
+    # whole picture follows the frame's mean (as InstanceNorm statistics make it) is charged
+    colour = lambda t: 0.5 * t + 0.25  # noqa: E731
+    global_mean = lambda t: t + t.mean((1, 2, 3), keepdim=True)  # noqa: E731
+    assert stability_loss(colour(nxt), colour(first), theta, keep=keep).item() < 1e-8
+    assert stability_loss(global_mean(nxt), global_mean(first), theta, keep=keep).item() > 1e-4
+    assert stability_loss(colour(nxt), colour(first), theta).item() > 1e-3  # unmasked, the object itself counts
+
+
 def test_loss_network_names_its_layers_and_refuses_unknown_ones() -> None:
     from vgx.errors import VgxError
 

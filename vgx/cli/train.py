@@ -63,6 +63,9 @@ def train(
                                             "instead of the output's squared change"),
     stability_context: bool = typer.Option(False, "--stability-context", help="style: the stability term's moved frame "
                                            "brings in the real content around the crop (a pan), not black"),
+    stability_occlude: bool = typer.Option(False, "--stability-occlude", help="style: an object (a square of another "
+                                           "crop) crosses the stability term's frames; the output away from it must "
+                                           "not change"),
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
@@ -89,7 +92,7 @@ def train(
                  "style_weight": style_weight, "content_weight": content_weight,
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "noise_std": stability_noise,
                  "noise_min": stability_noise_min, "perturb": stability_perturb, "relative_stability": stability_relative,
-                 "context": stability_context,
+                 "context": stability_context, "occlude": stability_occlude,
                  "style_size": style_size,
                  "lossnet": str(lossnet) if lossnet else None}
     elif model.lower().startswith("vae"):
