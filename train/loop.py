@@ -152,11 +152,12 @@ def _make_recipe(entry: zoo.ZooEntry, model: torch.nn.Module, card, cfg: TrainCo
     return PSNRRecipe(model, card, cfg.lr, **cfg.extra)
 
 
-def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log):
+def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log, recipe):
     if entry.task == "style":
-        from .style import CONTEXT_MARGIN, ContentSampler
+        from .style import ContentSampler
 
-        return ContentSampler(cfg.data, cfg.patch_size, log=log, margin=CONTEXT_MARGIN if cfg.extra.get("context") else 0)
+        # crops carry the real content around them that the recipe's moves bring in (--stability-context)
+        return ContentSampler(cfg.data, cfg.patch_size, log=log, margin=recipe.margin)
     if entry.task == "generate":
         from .faces import FaceSampler
 
@@ -204,7 +205,6 @@ def _pretrained_generator() -> str:
 def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.device) -> Path:
     out = Path(cfg.out)
     log = console.log if dist.main else (lambda *a, **k: None)
-    sampler = _make_data(entry, card, cfg, log)
     torch.manual_seed(cfg.seed)
     model = zoo.build(card)
     init = cfg.init or (_pretrained_generator() if entry.recipe == "gan" and not cfg.resume else None)
@@ -216,6 +216,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
     model = dist.wrap(model.to(device))
     recipe = _make_recipe(entry, model, card, cfg, dist)
     recipe.to(device)
+    sampler = _make_data(entry, card, cfg, log, recipe)
     rng = np.random.default_rng(cfg.seed)
     step = 0
     if cfg.resume:
