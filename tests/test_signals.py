@@ -42,6 +42,21 @@ def test_interrupted_export_leaves_a_verified_artifact_or_nothing(tmp_path: Path
         assert proc.returncode != 0
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_an_import_interrupts_after_the_import(tmp_path: Path, sig: int) -> None:
+    """A KeyboardInterrupt raised inside a native module's init aborts the process: vgx's handler
+    lets the import finish, then interrupts."""
+    (tmp_path / "slow_module.py").write_text(
+        f"import os, time\nos.kill(os.getpid(), {int(sig)})\ntime.sleep(0.3)\nprint('imported', flush=True)\n")
+    script = ("import time\nfrom vgx.cli import interrupts\ninterrupts.install()\ntry:\n"
+              "    import slow_module\n    time.sleep(5)\n    print('not interrupted')\n"
+              "except KeyboardInterrupt:\n    print('interrupted after the import')\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"}
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert r.stdout.split() == ["imported", "interrupted", "after", "the", "import"], r.stdout + r.stderr
+
+
 def _losses(log: Path) -> dict[int, str]:
     """step -> loss as written (a resumed run rewrites the steps after its checkpoint: last wins)."""
     return {int(r["step"]): r["loss"] for r in csv.DictReader(log.open())}

@@ -4,24 +4,24 @@ one library function, importing heavy modules only inside the command."""
 
 from __future__ import annotations
 
-import signal
 import sys
 
 # each registers its commands; `vgx --help` lists them in this order
 from . import train, sr, models, export, stream, serve, batch, bench, faces  # noqa: F401  # isort: skip
+from . import interrupts
 from .app import app
 
 
-def _terminated(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # SIGTERM cleans up (temp files, partial outputs) exactly as Ctrl-C does
-
-
 def main() -> None:
-    signal.signal(signal.SIGTERM, _terminated)  # `vgx stream` installs its own graceful stop
-    from .wiring import connect
+    interrupts.install()  # `vgx stream` installs its own graceful stop
+    try:
+        from .wiring import connect
 
-    connect()
-    app()
+        connect()
+        app()
+    except KeyboardInterrupt:  # before a command's `friendly` wrapper took over
+        print("vgx: interrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":
