@@ -5,8 +5,9 @@ what the cores run at, and "AVX-512" means 64 fp32 FLOP/cycle on cores with two 
 512-bit FMA units (Zen 5, most Xeons) but 32 on cores that split each 512-bit op in two
 (Zen 4). So, as peakflops tools do, run two tiny loops on every core at once:
 
-- clock: a chain of dependent integer adds, one per cycle on every x86 core since the
-  Pentium 4, so adds/s is cycles/s;
+- clock: a chain of dependent register-register integer adds, one per cycle on every x86
+  core since the Pentium 4, so adds/s is cycles/s (not add-immediate: newer Intel
+  cores fold those chains at rename and ran 4-7 a cycle on one machine);
 - FMA: 12 independent accumulators of vfmadd231ps (enough to cover 4-cycle latency x 2
   units), as zmm (AVX-512) and ymm (AVX2) registers: FLOP/s, and /clock = FLOP/cycle.
 
@@ -49,11 +50,12 @@ int main(int argc, char **argv) {
   double t0 = now(), ops = 0;
   float out = 0;
   if (!strcmp(mode, "clock")) {
-    unsigned long x = 0;
+    unsigned long x = 0, one = 1;
+    /* register operands: newer Intel cores fold chains of add-immediate at rename (10-18 "GHz" seen) */
     for (long i = 0; i < n; i++)
-      __asm__ volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-                       "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-                       "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
+      __asm__ volatile("add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+                       "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+                       "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0" : "+r"(x) : "r"(one));
     ops = 16.0 * n;
     out = (float)x;
 #ifdef __AVX512F__  /* compiled with -mavx512f only where the CPU has it (an AVX2 machine has no zmm) */
@@ -114,11 +116,7 @@ def measure_peak(cores: int | None = None) -> Peak:
 def _measured(cc: str, cores: int, flags: set[str]) -> Peak:
     avx512 = "avx512f" in flags
     with tempfile.TemporaryDirectory(prefix="vgx-peak-") as tmp:
-        src, exe = Path(tmp) / "probe.c", Path(tmp) / "probe"
-        src.write_text(_PROBE_C)
-        arch = ["-mavx512f"] if avx512 else []
-        subprocess.run([cc, "-O2", "-mavx2", "-mfma", *arch, str(src), "-o", str(exe)], check=True,  # noqa: S603
-                       capture_output=True, timeout=60)
+        exe = compile_probe(cc, Path(tmp), avx512)
         ghz = _all_cores(exe, "clock", cores) / cores / 1e9
         rates = {isa: _all_cores(exe, isa, cores) for isa in (["zmm", "ymm"] if avx512 else ["ymm"])}
     best_isa = max(rates, key=lambda k: rates[k])
@@ -130,6 +128,15 @@ def _measured(cc: str, cores: int, flags: set[str]) -> Peak:
     note = (f"measured: {cores} cores x {ghz:.2f} GHz (dependent-add chain) x {flop} FLOP/cycle "
             f"({best_isa} FMA loop: {per_cycle:.1f}/cycle; GFLOP/s {shown})")
     return Peak(round(cores * ghz * flop, 1), round(ghz, 3), flop, cores, note)
+
+
+def compile_probe(cc: str, folder: Path, avx512: bool) -> Path:
+    src, exe = folder / "probe.c", folder / "probe"
+    src.write_text(_PROBE_C)
+    arch = ["-mavx512f"] if avx512 else []
+    subprocess.run([cc, "-O2", "-mavx2", "-mfma", *arch, str(src), "-o", str(exe)], check=True,  # noqa: S603
+                   capture_output=True, timeout=60)
+    return exe
 
 
 def _all_cores(exe: Path, mode: str, cores: int) -> float:
