@@ -200,12 +200,16 @@ case "${1:-a}" in
   style-occlude)  # bikes' flicker follows the InstanceNorm statistics (frozen statistics: udnie 1.86 -> 1.44),
     # which a large object moving through a still street changes: --stability-occlude pastes a square of
     # another crop that appears, leaves or moves between the stability term's two frames and holds the
-    # output still away from it; 400 more steps at 20000 from the shipped udnie
-    STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-udnie-occlude sty udnie udnie.jpg \
+    # output still away from it; 400 more steps at STABILITY (default 20000) from the shipped udnie. At 20000
+    # bikes 1.86 -> 1.42 per frame, but texture 0.58 -> 0.90, colour 0.41 -> 1.20: the blur again; 5000: bikes 2.67,
+    # texture 0.69; 2000: bikes 3.29, texture 0.53 (README)
+    w=${STABILITY:-20000}
+    STYLE_STEPS=400 STABILITY=$w LR=3e-4 STY_OUT=$RUNS/style-udnie-occlude-w$w sty udnie udnie.jpg \
       --init train/weights/style-udnie.pt --stability-occlude
     ;;
   slim-occlude)  # the same for the slims (SLIM_STYLES as slim-perturb): 400 steps of the shipped slim's
-    # second stage with --stability-occlude on top of its camera perturbation
+    # second stage with --stability-occlude on top of its camera perturbation (udnie-slim: texture 0.63 -> 0.70,
+    # colour 0.42 -> 0.58, bikes 1.63 -> 1.65: worse on every figure; README)
     for s in ${SLIM_STYLES:-udnie:udnie.jpg}; do
       distil "${s%%:*}" "train/weights/style-${s%%:*}.pt" "$RUNS/style-${s%%:*}-slim-occlude" 400 \
         "train/weights/style-${s%%:*}-slim.pt" --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
