@@ -51,7 +51,6 @@ int main(int argc, char **argv) {
   float out = 0;
   if (!strcmp(mode, "clock")) {
     unsigned long x = 0, one = 1;
-    /* register operands: newer Intel cores fold chains of add-immediate at rename (10-18 "GHz" seen) */
     for (long i = 0; i < n; i++)
       __asm__ volatile("add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
                        "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
@@ -103,7 +102,7 @@ class Peak:
 
 def measure_peak(cores: int | None = None) -> Peak:
     cores = cores or os.cpu_count() or 1
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    cc = find_cc()
     flags = cpu_flags()
     if cc and "avx2" in flags and "fma" in flags:
         try:
@@ -128,6 +127,10 @@ def _measured(cc: str, cores: int, flags: set[str]) -> Peak:
     note = (f"measured: {cores} cores x {ghz:.2f} GHz (dependent-add chain) x {flop} FLOP/cycle "
             f"({best_isa} FMA loop: {per_cycle:.1f}/cycle; GFLOP/s {shown})")
     return Peak(round(cores * ghz * flop, 1), round(ghz, 3), flop, cores, note)
+
+
+def find_cc() -> str | None:
+    return shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
 
 def compile_probe(cc: str, folder: Path, avx512: bool) -> Path:

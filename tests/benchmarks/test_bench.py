@@ -74,7 +74,7 @@ def test_peak_is_measured_or_says_how_it_was_estimated(monkeypatch, tmp_path: Pa
     if p.note.startswith("measured"):  # a C compiler and an FMA CPU: clock and FLOP/cycle from the probe
         assert 0.5 < (p.ghz or 0) < 7 and p.flop_per_cycle in (16, 32, 64)
         assert p.gflops == pytest.approx(p.ghz * p.flop_per_cycle, rel=0.01)
-    cc = peak.shutil.which("cc")
+    cc = peak.find_cc()
     if cc and "avx2" in peak.cpu_flags():  # the clock loop alone: other load only slows it, never past 7 GHz
         ghz = peak._all_cores(peak.compile_probe(cc, tmp_path, False), "clock", 1) / 1e9
         assert 0.3 < ghz < 7, f"the dependent-add chain ran {ghz:.1f} G adds/s: the core folds it"

@@ -9,7 +9,7 @@ import sys
 # each registers its commands; `vgx --help` lists them in this order
 from . import train, sr, models, export, stream, serve, batch, bench, faces  # noqa: F401  # isort: skip
 from . import interrupts
-from .app import app
+from .app import INTERRUPTED_EXIT, app, say_interrupted
 
 
 def main() -> None:
@@ -20,8 +20,8 @@ def main() -> None:
         connect()
         app()
     except KeyboardInterrupt:  # before a command's `friendly` wrapper took over
-        print("vgx: interrupted", file=sys.stderr)
-        sys.exit(130)
+        say_interrupted()
+        sys.exit(INTERRUPTED_EXIT)
 
 
 if __name__ == "__main__":

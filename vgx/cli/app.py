@@ -21,6 +21,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="vgx: image-generation models from PyTorch training to real-time inference.")
 
 F = TypeVar("F", bound=Callable[..., object])
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a Ctrl-C'd command
+
+
+def say_interrupted() -> None:
+    typer.echo("vgx: interrupted", err=True)
 
 
 @app.callback()
@@ -41,8 +46,8 @@ def friendly(fn: F) -> F:
             typer.echo(f"vgx: error: {' '.join(str(e).split())}", err=True)  # one line, always
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("vgx: interrupted", err=True)
-            raise typer.Exit(130) from None
+            say_interrupted()
+            raise typer.Exit(INTERRUPTED_EXIT) from None
         except OSError as e:  # disk full, permissions: say which file
             where = f" ({e.filename})" if getattr(e, "filename", None) else ""
             typer.echo(f"vgx: error: {e.strerror or e}{where}", err=True)
