@@ -13,6 +13,11 @@ made from, as 32 bytes per frame, so a client (vgx's triton:// backend) proves o
 request that the server runs the model its own manifest names. A plan cannot carry it, so
 plans are named by the config's `vgx_sha256` parameter, which the client reads instead. The config is checked against Triton's
 own schema (the ModelConfig protobuf that ships in tritonclient) before it is written.
+
+A style artifact also gets `REPO/NAME-carried/`: its carried-norm graph's uint8 twin, the norms'
+statistics as inputs and outputs (`norm_state`, `norm_keep` -> `norm_state_out`), so a client
+stream carries its own state through a stateless server (`vgx stream --carry-norms`). It is not
+batched (`max_batch_size: 0`): one request is one stream's frames and state.
 """
 
 from __future__ import annotations
@@ -61,16 +66,29 @@ def with_id_output(model: onnx.ModelProto, digest: bytes) -> onnx.ModelProto:
     return model
 
 
+def _tensors(specs: list[tuple[str, str, list[int]]]) -> str:
+    return ",\n  ".join(f'{{ name: "{n}" data_type: {t} dims: [ {", ".join(map(str, d))} ] }}' for n, t, d in specs)
+
+
 def config_text(name: str, card: ModelCard, opts: TritonOptions, platform: str = "onnxruntime_onnx",
-                plans: dict[str, str] | None = None, sha256: str = "") -> str:
-    """config.pbtxt for the served frames model."""
+                plans: dict[str, str] | None = None, sha256: str = "", state_size: int | None = None) -> str:
+    """config.pbtxt for the served frames model, or with `state_size` for its carried-norm twin
+    (unbatched: every dim given, the statistics beside the frames)."""
+    from vgx.runtime.norm_carry import KEEP_INPUT, STATE_INPUT, STATE_OUTPUT
+
     kind = "KIND_GPU" if opts.device == "gpu" else "KIND_CPU"
-    lines = [f'name: "{name}"', f'platform: "{platform}"', f"max_batch_size: {opts.max_batch}",
-             f'input [ {{ name: "{FRAMES_IN}" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] }} ]',
-             f'output [ {{ name: "{FRAMES_OUT}" data_type: TYPE_UINT8 dims: [ -1, -1, 3 ] }}'
-             + ("" if plans else f',\n         {{ name: "{ID_OUTPUT}" data_type: TYPE_UINT8 dims: [ 32 ] }}') + " ]",
-             f"dynamic_batching {{ max_queue_delay_microseconds: {opts.queue_delay_us} }}",
-             f"instance_group [ {{ count: {opts.instances} kind: {kind} }} ]"]
+    frame = [-1, -1, 3] if state_size is None else [-1, -1, -1, 3]
+    inputs = [(FRAMES_IN, "TYPE_UINT8", frame)]
+    ident = [32] if state_size is None else [-1, 32]
+    outputs = [(FRAMES_OUT, "TYPE_UINT8", frame)] + ([] if plans else [(ID_OUTPUT, "TYPE_UINT8", ident)])
+    if state_size is not None:
+        inputs += [(STATE_INPUT, "TYPE_FP32", [-1, state_size]), (KEEP_INPUT, "TYPE_FP32", [1])]
+        outputs.append((STATE_OUTPUT, "TYPE_FP32", [-1, state_size]))
+    lines = [f'name: "{name}"', f'platform: "{platform}"', f"max_batch_size: {0 if state_size else opts.max_batch}",
+             f"input [ {_tensors(inputs)} ]", f"output [ {_tensors(outputs)} ]"]
+    if state_size is None:
+        lines.append(f"dynamic_batching {{ max_queue_delay_microseconds: {opts.queue_delay_us} }}")
+    lines.append(f"instance_group [ {{ count: {opts.instances} kind: {kind} }} ]")
     if platform == "onnxruntime_onnx" and opts.device == "gpu":
         mode = "FP16" if opts.precision == "fp16" else ("INT8" if opts.precision == "int8" else "FP32")
         lines.append("optimization { execution_accelerators { gpu_execution_accelerator : [ { name : \"tensorrt\" "
@@ -112,27 +130,39 @@ def write_triton_repo(folder: Path, opts: TritonOptions, log=print) -> Path:
     if twin is None:
         raise VgxError(f"{folder}'s {opts.precision} model has no uint8 frame-I/O twin (generators and cpu-target int8 "
                        "have none): serve fp32 or fp16, or re-export int8 with --int8-target gpu")
-    source = mf.verified_path(folder, manifest, twin["file"])
-    digest = bytes.fromhex(manifest["files"][twin["file"]]["sha256"])
     sha = manifest["files"][twin["file"]]["sha256"]
     plans = {e["compute_capability"]: name for name, e in manifest.get("engines", {}).items()
              if e.get("frame_io") and e["precision"] == opts.precision} if opts.device == "gpu" else {}
     platform = "tensorrt_plan" if plans else "onnxruntime_onnx"
-    text = config_text(card.name, card, opts, platform, plans, sha)
-    validate_config(text)
     model_dir = opts.repo / card.name
+    _write_model(folder, manifest, model_dir, config_text(card.name, card, opts, platform, plans, sha), twin["file"], plans)
+    log(f"triton: {model_dir} ({platform}, {opts.precision} frames twin, max batch {opts.max_batch}, "
+        f"{opts.instances} x {opts.device}; vgx_id {sha[:12]})")
+    carried = info.get("carried", {})
+    if "frame_io" in carried:  # a style model: its carried-norm twin for streams (always ONNX: no carried plan)
+        from vgx.runtime.triton_runner import carried_model
+
+        name, file = carried_model(card.name), carried["frame_io"]["file"]
+        text = config_text(name, card, opts, sha256=manifest["files"][file]["sha256"], state_size=int(carried["state_size"]))
+        _write_model(folder, manifest, opts.repo / name, text, file, {})
+        log(f"triton: {opts.repo / name} (its carried-norm twin for streams, unbatched)")
+    return model_dir
+
+
+def _write_model(folder: Path, manifest: dict, model_dir: Path, text: str, twin: str, plans: dict[str, str]) -> None:
+    """One model folder: the config (checked against Triton's schema first), the plans or the twin
+    with its vgx_id output, and the artifact's manifest."""
+    validate_config(text)
     version = model_dir / "1"
     version.mkdir(parents=True, exist_ok=True)
     for name in plans.values():
         with atomic_path(version / name) as tmp:
             tmp.write_bytes(mf.verified_path(folder, manifest, name).read_bytes())
     if not plans:
+        digest = bytes.fromhex(manifest["files"][twin]["sha256"])
         with atomic_path(version / "model.onnx") as tmp:
-            onnx.save(with_id_output(onnx.load(str(source)), digest), str(tmp))
+            onnx.save(with_id_output(onnx.load(str(mf.verified_path(folder, manifest, twin))), digest), str(tmp))
     with atomic_path(model_dir / "vgx_manifest.json") as tmp:
         tmp.write_text(json.dumps(manifest, indent=1))
     with atomic_path(model_dir / "config.pbtxt") as tmp:
         tmp.write_text(text)
-    log(f"triton: {model_dir} ({platform}, {opts.precision} frames twin, max batch {opts.max_batch}, "
-        f"{opts.instances} x {opts.device}; vgx_id {digest.hex()[:12]})")
-    return model_dir

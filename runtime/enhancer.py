@@ -27,7 +27,7 @@ from vgx.convert import bgr_to_nchw, nchw_to_bgr
 from vgx.errors import VgxError
 
 from .model import ArtifactModel
-from .norm_carry import NormCarry
+from .norm_carry import STATE_OUTPUT, NormCarry
 from .runner import Runner, infer_one
 from .tiling import run_tiled
 
@@ -70,8 +70,8 @@ class Enhancer(ArtifactModel):
             self.carry = None
         if keep <= 0.0:
             return None
-        if self.choice.backend not in (*ORT_BACKENDS, "trt"):
-            return f"carried norms run on ONNX Runtime and TensorRT engines, not {self.choice.backend}: per-frame norms"
+        if self.choice.backend not in (*ORT_BACKENDS, "trt", "triton"):
+            return f"carried norms run on ONNX Runtime, TensorRT and Triton, not {self.choice.backend}: per-frame norms"
         entry = self.manifest["precisions"].get(self.choice.precision, {}).get("carried")
         if entry is None:
             if self.card.task != "style":
@@ -80,6 +80,21 @@ class Enhancer(ArtifactModel):
                     f"re-export it (`vgx export {self.card.name} --fp16 --int8`) for carried norms; per-frame norms now")
         runner: Runner
         frames = False  # on GPU providers the carried graph's uint8 frame-I/O twin, as for the plain graph
+        if self.remote:  # the server runs the carried twin; the state stays here, with the stream
+            from .triton_runner import TritonRunner, carried_model
+
+            if "frame_io" not in entry:
+                return f"{self.folder}'s {self.choice.precision} carried-norm graph has no uint8 twin to serve: per-frame norms"
+            sha = self.manifest["files"][entry["frame_io"]["file"]]["sha256"]
+            remote = TritonRunner(self.runner.uri, carried_model(self.card.name), sha, self.card.scale,  # type: ignore[attr-defined]
+                                  outputs=(STATE_OUTPUT,))
+            try:
+                remote.__enter__()
+            except VgxError as e:
+                remote.__exit__(None, None, None)
+                return f"{e}; per-frame norms now"
+            self.carry = NormCarry(remote, keep, entry["state_size"], frames=True)
+            return None
         if self.choice.backend == "trt":
             from .engine_files import pick_engine
             from .trt_runner import TensorRTRunner
@@ -145,7 +160,7 @@ class Enhancer(ArtifactModel):
         baked, x, size = batch
         if baked:
             if self.remote:
-                return True, infer_one(self.runner, x), size
+                return True, self.carry.infer(x) if self.carry is not None else infer_one(self.runner, x), size
             return True, self.carry.infer(x) if self.carry is not None else infer_one(self.frame_runner, x), size
         return False, self.infer_tensor(x), size
 

@@ -7,6 +7,11 @@ client path as a production Triton serving `vgx export --triton` repositories: i
 `frames` (uint8 N x H x W x 3 BGR), outputs `frames_out` and `vgx_id` (the sha256 of the
 artifact's frames twin, which `--backend triton://` checks). Dynamic batching is on;
 requests of different frame sizes in one batch are run as separate groups.
+
+A style model is also served as `NAME-carried`: its carried-norm graph's uint8 twin on ONNX
+Runtime, the norms' statistics in (`norm_state`, `norm_keep`) and out (`norm_state_out`) with
+each request, so each client stream keeps its own (runtime/norm_carry.py). Its requests are not
+batched together: one stream's state is one request's.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import numpy as np
 
 from vgx.errors import VgxError
 
-from .enhancer import Enhancer
+from .enhancer import ORT_BACKENDS, Enhancer
+from .norm_carry import KEEP_INPUT, STATE_INPUT, STATE_OUTPUT
+from .triton_runner import carried_model
 
 ID_OUTPUT, FRAMES_IN, FRAMES_OUT = "vgx_id", "frames", "frames_out"
 
@@ -74,6 +81,40 @@ def infer_function(enh: Enhancer, precision: str) -> Callable[[list[dict[str, np
     return infer
 
 
+def carried_function(runner: Any, digest: np.ndarray) -> Callable[[list[dict[str, np.ndarray]]], list[dict[str, np.ndarray]]]:
+    """The carried twin's requests, one at a time: each brings its stream's statistics."""
+    def infer(requests: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+        out = []
+        for r in requests:
+            res = runner.infer({FRAMES_IN: r[FRAMES_IN], STATE_INPUT: r[STATE_INPUT], KEEP_INPUT: r[KEEP_INPUT]})
+            out.append({FRAMES_OUT: res[FRAMES_OUT], STATE_OUTPUT: res[STATE_OUTPUT],
+                        ID_OUTPUT: np.tile(digest, (len(r[FRAMES_IN]), 1))})
+        return out
+
+    return infer
+
+
+def carried_runner(enh: Enhancer, precision: str, log: Callable[[str], None]) -> tuple[Any, np.ndarray, int] | None:
+    """(ORT runner on the carried graph's uint8 twin, its sha256 as bytes, state size) for a style
+    artifact served on an ONNX Runtime backend; None (said why, for a style model) otherwise."""
+    entry = enh.manifest["precisions"].get(precision, {}).get("carried")
+    if entry is None or "frame_io" not in entry:
+        if enh.card.task == "style":
+            log(f"{enh.card.name}: no {precision} carried-norm uint8 twin (re-export it): clients get per-frame norms")
+        return None
+    if enh.choice.backend not in ORT_BACKENDS:
+        log(f"{enh.card.name}: carried norms are served on ONNX Runtime, not {enh.choice.backend}: clients get per-frame norms")
+        return None
+    from vgx import manifest as mf
+
+    from .ort_runner import ORTRunner
+
+    file = entry["frame_io"]["file"]
+    runner = ORTRunner(mf.verified_path(enh.folder, enh.manifest, file), enh.choice.backend, threads=enh.threads)
+    digest = np.frombuffer(bytes.fromhex(enh.manifest["files"][file]["sha256"]), np.uint8)
+    return runner.__enter__(), digest, int(entry["state_size"])
+
+
 def serve(opts: ServeOptions, log: Callable[[str], None] = print, ready: Callable[[Any], None] | None = None) -> None:
     """Blocks serving until Ctrl-C / SIGTERM (or, with `ready`, until that callback returns)."""
     try:
@@ -92,6 +133,7 @@ def serve(opts: ServeOptions, log: Callable[[str], None] = print, ready: Callabl
     enhancers = [Enhancer(m, opts.precision, opts.backend, threads=opts.threads, log=log) for m in opts.models]
     for enh in enhancers:
         enh.__enter__()
+    carried = {enh.card.name: c for enh in enhancers if (c := carried_runner(enh, opts.precision, log)) is not None}
     try:
         with Triton(config=config, security_config=TritonSecurityConfig(restricted_endpoints=guarded)) as triton:
             for enh in enhancers:
@@ -104,6 +146,18 @@ def serve(opts: ServeOptions, log: Callable[[str], None] = print, ready: Callabl
                             strict=False)
                 log(f"serving {enh.card.name} ({enh.choice.backend}, {enh.choice.precision}) as Triton model "
                     f"{enh.card.name!r}")
+                if enh.card.name in carried:
+                    runner, digest, size = carried[enh.card.name]
+                    frames = (-1, -1, -1, 3)  # unbatched: the whole request's shape
+                    triton.bind(model_name=carried_model(enh.card.name), infer_func=carried_function(runner, digest),
+                                inputs=[Tensor(name=FRAMES_IN, dtype=np.uint8, shape=frames),
+                                        Tensor(name=STATE_INPUT, dtype=np.float32, shape=(-1, size)),
+                                        Tensor(name=KEEP_INPUT, dtype=np.float32, shape=(1,))],
+                                outputs=[Tensor(name=FRAMES_OUT, dtype=np.uint8, shape=frames),
+                                         Tensor(name=STATE_OUTPUT, dtype=np.float32, shape=(-1, size)),
+                                         Tensor(name=ID_OUTPUT, dtype=np.uint8, shape=(-1, 32))],
+                                config=ModelConfig(batching=False), strict=False)
+                    log(f"serving its carried-norm twin as {carried_model(enh.card.name)!r} (per-stream statistics)")
             log(f"Triton on {opts.bind}: gRPC {opts.port} (vgx stream --backend triton://{opts.bind}:{opts.port}), "
                 f"HTTP {http_port} (triton+http://{opts.bind}:{http_port}), metrics {opts.port + 1}; Ctrl-C stops")
             if ready is not None:
@@ -112,5 +166,7 @@ def serve(opts: ServeOptions, log: Callable[[str], None] = print, ready: Callabl
             else:
                 triton.serve()
     finally:
+        for runner, _, _ in carried.values():
+            runner.__exit__(None, None, None)
         for enh in enhancers:
             enh.__exit__(None, None, None)

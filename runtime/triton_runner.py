@@ -13,6 +13,10 @@ stale frames as usual. When the server goes away, requests are retried with back
 in `gaps`. The first reply's `vgx_id` (or, for a TensorRT plan, which cannot carry that
 output, the config's `vgx_sha256` parameter) must equal the sha256 that the local manifest
 records for that twin, or the runner refuses the server in one line.
+
+A style stream's carried norms (runtime/norm_carry.py) use a second served model,
+`NAME-carried` (`carried_model`): the carried graph's uint8 twin, which takes the statistics as
+inputs and returns them, so the state stays with the stream and the server stays stateless.
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ from vgx.errors import VgxError
 ID_OUTPUT, FRAMES_IN, FRAMES_OUT = "vgx_id", "frames", "frames_out"
 
 
+def carried_model(name: str) -> str:
+    """The served name of a model's carried-norm twin (`vgx export --triton`, `vgx serve`)."""
+    return f"{name}-carried"
+
+
 def parse_uri(uri: str) -> dict[str, Any]:
     u = urlsplit(uri)
     if u.scheme not in ("triton", "triton+http") or not u.hostname:
@@ -47,10 +56,14 @@ def parse_uri(uri: str) -> dict[str, Any]:
 
 
 class TritonRunner:
-    """Runner protocol over tritonclient; `infer` takes {"frames": N x H x W x 3 uint8}."""
+    """Runner protocol over tritonclient; `infer` takes {"frames": N x H x W x 3 uint8} and any other
+    float32 inputs the served model has (a carried-norm twin's state and keep), and returns
+    `frames_out` and the `outputs` asked for."""
 
-    def __init__(self, uri: str, model_name: str, expected_sha256: str, scale: int = 1) -> None:
+    def __init__(self, uri: str, model_name: str, expected_sha256: str, scale: int = 1,
+                 outputs: tuple[str, ...] = ()) -> None:
         self.opts = parse_uri(uri)
+        self.outputs = outputs  # returned beside frames_out (a carried-norm twin's norm_state_out)
         self.scale = scale  # output sides = scale x input sides (sizes the shared-memory output)
         self.uri, self.model, self.expected = uri, model_name, expected_sha256
         self.name = f"triton:{self.opts['host']}:{self.opts['port']}/{model_name}"
@@ -125,10 +138,11 @@ class TritonRunner:
     # -- inference ----------------------------------------------------------------------------
     def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         frames = np.ascontiguousarray(feed[FRAMES_IN], dtype=np.uint8)
+        extra = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feed.items() if k != FRAMES_IN}
         wait, deadline = 0.25, None
         while True:
             try:
-                out = self._request(frames)
+                out = self._request(frames, extra)
                 break
             except Exception as e:  # noqa: BLE001 - gRPC and HTTP fail differently; sorted below
                 if not _unavailable(e, self.checked):
@@ -145,20 +159,28 @@ class TritonRunner:
                 self._reset_shm()
         if not self.checked:
             self._refuse_unless(bytes(out[ID_OUTPUT][0]).hex())
-        return {FRAMES_OUT: out[FRAMES_OUT]}
+        return {FRAMES_OUT: out[FRAMES_OUT], **{k: out[k] for k in self.outputs}}
 
-    def _request(self, frames: np.ndarray) -> dict[str, np.ndarray]:
+    def _request(self, frames: np.ndarray, extra: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         api = self.api
         inp = api.InferInput(FRAMES_IN, list(frames.shape), "UINT8")
-        outs = [api.InferRequestedOutput(FRAMES_OUT)] + ([api.InferRequestedOutput(ID_OUTPUT)] if self.id_output else [])
+        others = []  # small float inputs (a stream's norm state) travel in the request itself, shm or not
+        for name, value in extra.items():
+            others.append(api.InferInput(name, list(value.shape), "FP32"))
+            others[-1].set_data_from_numpy(value)
+        outs = [api.InferRequestedOutput(FRAMES_OUT)] + ([api.InferRequestedOutput(ID_OUTPUT)] if self.id_output else []) \
+            + [api.InferRequestedOutput(name) for name in self.outputs]
         if self.opts["shm"]:
-            return self._request_shm(frames, inp, outs)
-        inp.set_data_from_numpy(frames)
-        if self.opts["http"]:
-            res = self.client.infer(self.model, [inp], outputs=outs, timeout=int(self.opts["timeout"] * 1e6))
+            res, got = self._request_shm(frames, inp, others, outs)
         else:
-            res = self.client.infer(self.model, [inp], outputs=outs, client_timeout=self.opts["timeout"])
-        return {FRAMES_OUT: res.as_numpy(FRAMES_OUT), ID_OUTPUT: res.as_numpy(ID_OUTPUT) if self.id_output else None}
+            inp.set_data_from_numpy(frames)
+            if self.opts["http"]:
+                res = self.client.infer(self.model, [inp, *others], outputs=outs, timeout=int(self.opts["timeout"] * 1e6))
+            else:
+                res = self.client.infer(self.model, [inp, *others], outputs=outs, client_timeout=self.opts["timeout"])
+            got = res.as_numpy(FRAMES_OUT)
+        return {FRAMES_OUT: got, ID_OUTPUT: res.as_numpy(ID_OUTPUT) if self.id_output else None,
+                **{name: res.as_numpy(name) for name in self.outputs}}
 
     # -- system shared memory -----------------------------------------------------------------
     def _region(self, role: str, size: int) -> Any:
@@ -190,7 +212,8 @@ class TritonRunner:
             shm.destroy_shared_memory_region(region["handle"])
         self._shm.clear()
 
-    def _request_shm(self, frames: np.ndarray, inp: Any, outs: list[Any]) -> dict[str, np.ndarray]:
+    def _request_shm(self, frames: np.ndarray, inp: Any, others: list[Any], outs: list[Any]) -> tuple[Any, np.ndarray]:
+        """(the reply, the output frames read from shared memory)."""
         import tritonclient.utils.shared_memory as shm
 
         n, h, w, _ = frames.shape
@@ -201,9 +224,8 @@ class TritonRunner:
         shm.set_shared_memory_region(rin["handle"], [frames])
         inp.set_shared_memory(rin["name"], frames.nbytes)
         outs[0].set_shared_memory(rout["name"], int(np.prod(out_shape)))
-        res = self.client.infer(self.model, [inp], outputs=outs, client_timeout=self.opts["timeout"])
-        got = shm.get_contents_as_numpy(rout["handle"], np.uint8, out_shape).copy()
-        return {FRAMES_OUT: got, ID_OUTPUT: res.as_numpy(ID_OUTPUT) if self.id_output else None}
+        res = self.client.infer(self.model, [inp, *others], outputs=outs, client_timeout=self.opts["timeout"])
+        return res, shm.get_contents_as_numpy(rout["handle"], np.uint8, out_shape).copy()
 
 
 def config_identity(cfg: dict[str, Any]) -> str | None:

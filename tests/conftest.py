@@ -45,6 +45,28 @@ def run_vgx(*args: str, env: dict[str, str] | None = None, timeout: float = 300)
                           env=full_env, cwd=REPO)
 
 
+def seeded_style_net():
+    """style-udnie-slim with seeded random weights (plumbing, not quality)."""
+    import torch
+
+    from vgx.train import zoo
+
+    torch.manual_seed(0)
+    return zoo.build(zoo.resolve("style-udnie-slim").card()).eval()
+
+
+@pytest.fixture(scope="session")
+def style_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A style-udnie-slim artifact (seeded random weights) with its fp32 carried-norm graph and its twin."""
+    from vgx.export.artifact import ExportOptions, export_artifact
+    from vgx.train import zoo
+
+    card = zoo.resolve("style-udnie-slim").card()
+    out = tmp_path_factory.mktemp("carried") / card.name
+    export_artifact(seeded_style_net(), card, ExportOptions(out), log=lambda s: None)
+    return out
+
+
 @pytest.fixture(scope="session")
 def espcn_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An exported espcn-x2 artifact folder (fp32 + int8; seeded random weights are enough

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import read_frames, run_vgx, write_video
+from tests.conftest import read_frames, run_vgx, seeded_style_net, write_video
 from vgx import manifest as mf
 from vgx.convert import bgr_to_nchw
 from vgx.images import demo_images
@@ -17,24 +17,11 @@ from vgx.runtime import Enhancer
 from vgx.runtime.norm_carry import KEEP_INPUT, STATE_INPUT, NormCarry
 from vgx.runtime.ort_runner import ORTRunner
 from vgx.runtime.runner import infer_one
-from vgx.train import zoo
 from vgx.train.models.carried_norm import CarriedNorms, CarriedStylizer
 
 
 def _net() -> torch.nn.Module:
-    torch.manual_seed(0)
-    return zoo.build(zoo.resolve("style-udnie-slim").card()).eval()
-
-
-@pytest.fixture(scope="module")
-def style_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A style-udnie-slim artifact (seeded random weights) with its fp32 carried-norm graph."""
-    from vgx.export.artifact import ExportOptions, export_artifact
-
-    card = zoo.resolve("style-udnie-slim").card()
-    out = tmp_path_factory.mktemp("carried") / card.name
-    export_artifact(_net(), card, ExportOptions(out), log=lambda s: None)
-    return out
+    return seeded_style_net()
 
 
 def _frames(n: int = 3, h: int = 32, w: int = 48) -> list[np.ndarray]:

@@ -1,6 +1,7 @@
 """Triton, for real on 127.0.0.1: `vgx serve` (PyTriton's bundled server) serving espcn-x2, the
 triton:// backend against local ONNX Runtime, concurrent clients, a server restarted mid-stream,
-a model-hash mismatch, and the repository `vgx export --triton` writes, parsed by Triton's schema."""
+a model-hash mismatch, and the repository `vgx export --triton` writes, parsed by Triton's schema;
+a style model's carried norms through its served carried-norm twin, each client its own state."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _free(port: int) -> bool:
             return False
 
 
-def start_server(artifact: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(artifact: Path, port: int, model: str = "espcn-x2") -> subprocess.Popen[bytes]:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "vgx", "serve", str(artifact), "--port", str(port), "--threads", "1"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -58,7 +59,7 @@ def start_server(artifact: Path, port: int) -> subprocess.Popen[bytes]:
         if proc.poll() is not None:
             raise RuntimeError(f"vgx serve exited with {proc.returncode}")
         try:
-            if client.is_model_ready("espcn-x2"):
+            if client.is_model_ready(model):
                 return proc
         except Exception:  # noqa: BLE001 - not up yet
             pass
@@ -241,3 +242,40 @@ def test_a_frames_engine_is_served_as_a_tensorrt_plan_named_by_its_config(espcn_
     onnx_repo = write_triton_repo(espcn_artifact, TritonOptions(tmp_path / "repo2"), log=lambda s: None)
     onnx_config = text_format.Parse((onnx_repo / "config.pbtxt").read_text(), model_config_pb2.ModelConfig())
     assert config_identity(json_format.MessageToDict(onnx_config, preserving_proto_field_name=True)) is None
+
+
+def test_a_style_stream_carries_its_norms_through_the_server_each_client_its_own(style_artifact: Path,
+                                                                                 tmp_path: Path) -> None:
+    """`vgx serve` a style model: its carried-norm twin is served beside it; two clients in turn on
+    one server get what local ONNX Runtime gives with carried norms (each stream its own state),
+    not the per-frame output; a repository from `vgx export --triton` holds the twin, unbatched."""
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2
+
+    from vgx.export.triton_repo import TritonOptions, write_triton_repo
+    from vgx.images import demo_images
+    from vgx.runtime import Enhancer
+
+    pan = [np.ascontiguousarray(demo_images()["astronaut"][100:148, 50 + 3 * i : 114 + 3 * i, ::-1]) for i in range(4)]
+    with Enhancer(style_artifact, backend="ort-cpu") as enh:
+        assert enh.carry_norms(0.9) is None
+        want = [enh(f) for f in pan]
+        enh.carry_norms(0.0)
+        per_frame = enh(pan[3])
+    port = free_port()
+    proc = start_server(style_artifact, port, "style-udnie-slim-carried")
+    try:
+        for _client in range(2):  # the second starts afresh: the state lives with the stream, not the server
+            with Enhancer(style_artifact, backend=f"triton://127.0.0.1:{port}") as enh:
+                assert enh.carry_norms(0.9) is None
+                got = [enh(f) for f in pan]
+                assert enh.carry is not None and enh.carry.resets == 0
+            assert all(np.abs(g.astype(int) - w).max() <= 1 for g, w in zip(got, want))
+        assert np.abs(got[3].astype(int) - per_frame).max() > 1
+    finally:
+        stop_server(proc)
+    model = write_triton_repo(style_artifact, TritonOptions(tmp_path / "repo"), log=lambda s: None)
+    twin = model.parent / "style-udnie-slim-carried"
+    config = text_format.Parse((twin / "config.pbtxt").read_text(), model_config_pb2.ModelConfig())
+    assert config.max_batch_size == 0 and [i.name for i in config.input] == ["frames", "norm_state", "norm_keep"]
+    assert (twin / "1" / "model.onnx").is_file() and (model / "1" / "model.onnx").is_file()
