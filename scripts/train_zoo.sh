@@ -277,7 +277,8 @@ case "${1:-a}" in
       --pixel-loss l2
     ;;
   clean-i)  # espcn-x4 (Set5 30.57 after clean-h, goal 30.60; the runs of clean-h were lost with their machine):
-    # one long slice under PSNR's own error from the shipped weights (30.53), the rescaled copies, twice the batch
+    # one long slice under PSNR's own error from the shipped weights (30.53), the rescaled copies, twice the batch.
+    # It ended at Set5 30.57, Set14 27.62 (flat from step 500), where clean-h ended: converged, not shipped
     RUNS_NAME=espcn-x4-i run_as espcn-x4 16000 64 24 1e-4 --init train/weights/espcn-x4.pt --rescales 0.9,0.8,0.7,0.6 \
       --pixel-loss l2
     ;;
