@@ -84,7 +84,7 @@ def config_text(name: str, card: ModelCard, opts: TritonOptions, platform: str =
     if state_size is not None:
         inputs += [(STATE_INPUT, "TYPE_FP32", [-1, state_size]), (KEEP_INPUT, "TYPE_FP32", [1])]
         outputs.append((STATE_OUTPUT, "TYPE_FP32", [-1, state_size]))
-    lines = [f'name: "{name}"', f'platform: "{platform}"', f"max_batch_size: {0 if state_size else opts.max_batch}",
+    lines = [f'name: "{name}"', f'platform: "{platform}"', f"max_batch_size: {opts.max_batch if state_size is None else 0}",
              f"input [ {_tensors(inputs)} ]", f"output [ {_tensors(outputs)} ]"]
     if state_size is None:
         lines.append(f"dynamic_batching {{ max_queue_delay_microseconds: {opts.queue_delay_us} }}")

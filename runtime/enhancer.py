@@ -158,10 +158,9 @@ class Enhancer(ArtifactModel):
 
     def run(self, batch: Batch) -> Batch:
         baked, x, size = batch
-        if baked:
-            if self.remote:
-                return True, self.carry.infer(x) if self.carry is not None else infer_one(self.runner, x), size
-            return True, self.carry.infer(x) if self.carry is not None else infer_one(self.frame_runner, x), size
+        if baked:  # uint8 frames: to the server (remote) or the local frame-I/O twin, carried or not
+            plain = self.runner if self.remote else self.frame_runner
+            return True, self.carry.infer(x) if self.carry is not None else infer_one(plain, x), size
         return False, self.infer_tensor(x), size
 
     def finish(self, result: Batch) -> list[np.ndarray]:

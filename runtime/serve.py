@@ -29,9 +29,7 @@ from vgx.errors import VgxError
 
 from .enhancer import ORT_BACKENDS, Enhancer
 from .norm_carry import KEEP_INPUT, STATE_INPUT, STATE_OUTPUT
-from .triton_runner import carried_model
-
-ID_OUTPUT, FRAMES_IN, FRAMES_OUT = "vgx_id", "frames", "frames_out"
+from .triton_runner import FRAMES_IN, FRAMES_OUT, ID_OUTPUT, carried_model
 
 
 @dataclass
@@ -58,12 +56,17 @@ def python_library_path() -> None:
             os.environ["LD_LIBRARY_PATH"] = ":".join([libdir, *paths])
 
 
+def _digest(enh: Enhancer, file: str) -> np.ndarray:
+    """The sha256 the manifest records for one of the artifact's files, as the 32 bytes of `vgx_id`."""
+    return np.frombuffer(bytes.fromhex(enh.manifest["files"][file]["sha256"]), np.uint8)
+
+
 def infer_function(enh: Enhancer, precision: str) -> Callable[[list[dict[str, np.ndarray]]], list[dict[str, np.ndarray]]]:
     """PyTriton's batch of requests -> responses; same-size requests run as one batch."""
     twin = enh.manifest["precisions"].get(precision, {}).get("frame_io")
     if twin is None:
         raise VgxError(f"{enh.card.name} has no {precision} uint8 frames model to serve: use fp32 or fp16")
-    digest = np.frombuffer(bytes.fromhex(enh.manifest["files"][twin["file"]]["sha256"]), np.uint8)
+    digest = _digest(enh, twin["file"])
 
     def infer(requests: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
         groups: dict[tuple[int, ...], list[int]] = {}
@@ -111,8 +114,7 @@ def carried_runner(enh: Enhancer, precision: str, log: Callable[[str], None]) ->
 
     file = entry["frame_io"]["file"]
     runner = ORTRunner(mf.verified_path(enh.folder, enh.manifest, file), enh.choice.backend, threads=enh.threads)
-    digest = np.frombuffer(bytes.fromhex(enh.manifest["files"][file]["sha256"]), np.uint8)
-    return runner.__enter__(), digest, int(entry["state_size"])
+    return runner.__enter__(), _digest(enh, file), int(entry["state_size"])
 
 
 def serve(opts: ServeOptions, log: Callable[[str], None] = print, ready: Callable[[Any], None] | None = None) -> None:
