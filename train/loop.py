@@ -20,6 +20,7 @@ from rich.console import Console
 from vgx.errors import VgxError
 
 from . import checkpoint, zoo
+from .averaging import WeightAverage, check_decay
 from .data import PatchSampler
 from .distributed import Dist, init_from_env, shutdown
 from .progress import train_progress
@@ -55,6 +56,7 @@ class TrainConfig:
     resume: str | None = None
     init: str | None = None  # start from these weights (e.g. srresnet for srgan)
     stop_at: int | None = None  # stop after this step (resumable), keeping the schedule of `steps`
+    ema: float = 0.0  # > 0: also keep a moving average of the weights (train/averaging.py); model.pt holds it
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -112,6 +114,7 @@ def train(cfg: TrainConfig) -> Path:
     cfg = with_defaults(cfg, entry.recipe)
     if cfg.steps <= 0 or cfg.batch_size <= 0 or cfg.patch_size <= 0:
         raise VgxError("--steps, --batch-size and --patch-size must be positive")
+    check_decay(cfg.ema)
     card = entry.card()
     if cfg.degradations and card.degradation != "real":
         raise VgxError(f"--degradations is for the -real models (degraded pairs); {card.name} trains on clean pairs")
@@ -219,6 +222,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
     sampler = _make_data(entry, card, cfg, log, recipe)
     rng = np.random.default_rng(cfg.seed)
     step = 0
+    average = WeightAverage(model, cfg.ema) if cfg.ema else None
     if cfg.resume:
         payload = checkpoint.load(cfg.resume)
         if checkpoint.card_of(payload).name != card.name or "train_state" not in payload:
@@ -230,15 +234,21 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
         step = int(state["step"])
+        if average is not None:  # a run that kept no average starts one at the resumed weights
+            average.load_state_dict(state.get("ema") or checkpoint.unwrap(model).state_dict())
         log(f"resumed {card.name} at step {step} from {cfg.resume}")
     validator = _make_validator(entry, card, cfg, recipe) if dist.main else None
     card.trained_on = (", ".join(Path(d).name for d in cfg.data) + getattr(sampler, "provenance", "")
-                       + getattr(recipe, "provenance", ""))
+                       + getattr(recipe, "provenance", "") + (f"; weights averaged (EMA {cfg.ema})" if average else ""))
+    # what validation scores and model.pt holds: the average where one is kept
+    scored = lambda: average.model if average is not None else checkpoint.unwrap(model)  # noqa: E731
 
     def save_last() -> Path:
         card.train_steps = step
         state = {"step": step, "recipe": recipe.state_dict(), "numpy_rng": rng.bit_generator.state,
                  "torch_rng": torch.get_rng_state(), "config": _config_record(cfg)}
+        if average is not None:
+            state["ema"] = average.state_dict()
         return checkpoint.save(out / "last.pt", card, model, state)
 
     log(f"training {card.name} on {len(sampler)} images, {cfg.steps} steps, batch {cfg.batch_size} x {dist.world}, "
@@ -262,11 +272,13 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
                 kept = f"last good checkpoint: {last}" if last.exists() else "no checkpoint was written yet"
                 raise VgxError(f"loss became {losses} at step {step + 1}; stopped ({kept}); try a lower --lr")
             step += 1
+            if average is not None:
+                average.update(model)
             metrics.update(losses)
             if dist.main:
                 row = {"step": step, **losses, "lr": cfg.lr * factor, "sec": time.perf_counter() - t0}
                 if step % cfg.val_every == 0 or step == cfg.steps:
-                    result = validator.run(checkpoint.unwrap(model), out / "samples" / f"step_{step:07d}.png")
+                    result = validator.run(scored(), out / "samples" / f"step_{step:07d}.png")
                     row.update(result)
                     metrics.update(result)
                     log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "step"))
@@ -289,7 +301,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
         card.train_steps = step
         # plain floats: numpy scalars would make the checkpoint fail weights-only loading
         card.quality.update({k: round(float(v), 3) for k, v in metrics.items() if k.startswith("val_")})
-        checkpoint.save(final, card, model)
+        checkpoint.save(final, card, scored())
         log(f"wrote {final} (weights only) and {out / 'last.pt'} (resumable)")
     dist.barrier()  # every rank leaves together: a rank tearing gloo down early aborted its peer (1 in ~6 CI runs)
     return final

@@ -62,6 +62,32 @@ def test_resume_continues_exactly(image_dir, tmp_path) -> None:
     assert _losses(tmp_path / "straight") == _losses(tmp_path / "split")
 
 
+def test_weight_average_is_what_model_pt_holds_and_resumes_exactly(image_dir, tmp_path) -> None:
+    decay = 0.5
+    train(_cfg(image_dir, tmp_path / "straight", ema=decay))
+    train(_cfg(image_dir, tmp_path / "split", ema=decay, stop_at=3))
+    train(_cfg(image_dir, tmp_path / "split", ema=decay, resume=str(tmp_path / "split" / "last.pt")))
+    averaged, split = _weights(tmp_path / "straight" / "model.pt"), _weights(tmp_path / "split" / "model.pt")
+    for k in averaged:
+        assert torch.equal(averaged[k], split[k]), k
+    last = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    # the last iterate and its average differ, and the average is what the run kept of it
+    assert any(not torch.equal(averaged[k], last["model"][k]) for k in averaged)
+    for k in averaged:
+        assert torch.equal(averaged[k], last["train_state"]["ema"][k]), k
+    # the last step by hand: the 6th iterate pulls the 5th step's average half way
+    train(_cfg(image_dir, tmp_path / "five", ema=decay, stop_at=5))
+    fifth = torch.load(tmp_path / "five" / "last.pt", weights_only=True)["train_state"]["ema"]
+    for k in averaged:
+        assert torch.allclose(averaged[k], fifth[k] + (last["model"][k] - fifth[k]) * (1 - decay), atol=1e-7), k
+    plain = _weights(train(_cfg(image_dir, tmp_path / "plain")))
+    for k in plain:
+        assert torch.equal(plain[k], last["model"][k]), k  # averaging does not change the training itself
+    assert "EMA 0.5" in torch.load(tmp_path / "straight" / "model.pt", weights_only=True)["card"]["trained_on"]
+    with pytest.raises(VgxError, match="--ema 1.0"):
+        train(_cfg(image_dir, tmp_path / "bad", ema=1.0))
+
+
 def test_resume_refuses_another_models_checkpoint(image_dir, tmp_path) -> None:
     train(_cfg(image_dir, tmp_path / "a", steps=2))
     with pytest.raises(VgxError, match="not a training checkpoint of fsrcnn-x2"):

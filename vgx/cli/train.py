@@ -45,6 +45,8 @@ def train(
     resume: Optional[Path] = typer.Option(None, help="continue exactly from this last.pt"),
     init: Optional[Path] = typer.Option(None, help="start from these weights (srgan: a srresnet-x4 checkpoint)"),
     stop_at: Optional[int] = typer.Option(None, help="stop after step N (resumable) but keep the --steps schedule"),
+    ema: float = typer.Option(0.0, help="also keep a moving average of the weights at this decay (e.g. 0.999, as "
+                              "Real-ESRGAN does): validation scores it and model.pt holds it; 0: off"),
     style: Optional[Path] = typer.Option(None, help="style: the painting to learn (vgx train style --style IMG)"),
     name: Optional[str] = typer.Option(None, help="style: the model's name (default: the image's name)"),
     slim: bool = typer.Option(False, "--slim", help="style: the slim edge variant (~5x fewer MACs)"),
@@ -105,7 +107,7 @@ def train(
         batch_size=batch_size, patch_size=patch_size, lr=lr, val_every=val_every, ckpt_every=ckpt_every,
         seed=seed, threads=threads, device=device, degradations=degradations, rescales=_factors(rescales),
         resume=str(resume) if resume else None, init=str(init) if init else None,
-        stop_at=stop_at, extra=extra,
+        stop_at=stop_at, ema=ema, extra=extra,
     )
     run_training(cfg)
 
