@@ -24,8 +24,10 @@ import numpy as np
 from .options import TaskFraction
 
 # the strength a stream or batch job gets by its model's task when none is asked for: style nets
-# turn the input's small frame-to-frame changes into flicker (benchmarks/results/style_quality_smooth.md)
-DEFAULT_STRENGTH = {"style": 0.8}
+# turn the input's small frame-to-frame changes into flicker (benchmarks/results/style_quality_smooth.md).
+# 0.85, not 0.8: starry-night, the busiest painting, stayed at 1.35 on bikes at 0.8 and is 1.27 at 0.85
+# (every style under 1.3 on every clip; the least gradient kept 0.82 -> 0.80; style_quality_smooth085.md)
+DEFAULT_STRENGTH = {"style": 0.85}
 # DIS's fast preset refined to half the flow image's size (finest scale 1, as the medium preset has;
 # ultrafast and fast stop at a quarter): where the flow misses, the warped previous output lands a
 # fraction of a pixel off, so strokes smear and shimmer around moving edges. On bikes (the worst clip)

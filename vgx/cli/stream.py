@@ -39,7 +39,7 @@ def stream(
     threads: Optional[int] = typer.Option(None, help="CPU threads for ONNX Runtime"),
     tile: Optional[int] = typer.Option(None, help="tile frames larger than this (input pixels)"),
     smooth: Optional[float] = typer.Option(None, help="temporal smoothing 0..<1: blend each output with the previous "
-                                           "one along the input's motion (steadier style video) [style 0.8, else 0]"),
+                                           "one along the input's motion (steadier style video) [style 0.85, else 0]"),
     carry_norms: Optional[float] = typer.Option(None, help="0..<1: how much of the previous frames' InstanceNorm "
                                                 "statistics each frame keeps (steadier style video) [style 0.97, else 0]"),
     stats_json: Optional[Path] = typer.Option(None, help="write stream statistics here"),
