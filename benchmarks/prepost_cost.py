@@ -38,12 +38,12 @@ def _smoothing(size: tuple[int, int], target_s: float) -> float:
     import cv2
 
     from vgx.images import demo_images
-    from vgx.runtime.temporal import TemporalSmoother
+    from vgx.runtime.temporal import TemporalSmoother, strength_for
 
     w, h = size
     photo = cv2.resize(demo_images()["astronaut"][:, :, ::-1], (w + 64, h))
     frames = [np.ascontiguousarray(photo[:, i : i + w]) for i in (0, 2)]
-    smoother = TemporalSmoother(0.8)
+    smoother = TemporalSmoother(strength_for("style", None))  # a style stream's default
 
     def one() -> None:
         smoother.reset()
