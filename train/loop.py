@@ -241,7 +241,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
     card.trained_on = (", ".join(Path(d).name for d in cfg.data) + getattr(sampler, "provenance", "")
                        + getattr(recipe, "provenance", "") + (f"; weights averaged (EMA {cfg.ema})" if average else ""))
     # what validation scores and model.pt holds: the average where one is kept
-    scored = lambda: average.model if average is not None else checkpoint.unwrap(model)  # noqa: E731
+    scored = average.model if average is not None else checkpoint.unwrap(model)
 
     def save_last() -> Path:
         card.train_steps = step
@@ -278,7 +278,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
             if dist.main:
                 row = {"step": step, **losses, "lr": cfg.lr * factor, "sec": time.perf_counter() - t0}
                 if step % cfg.val_every == 0 or step == cfg.steps:
-                    result = validator.run(scored(), out / "samples" / f"step_{step:07d}.png")
+                    result = validator.run(scored, out / "samples" / f"step_{step:07d}.png")
                     row.update(result)
                     metrics.update(result)
                     log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "step"))
@@ -301,7 +301,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
         card.train_steps = step
         # plain floats: numpy scalars would make the checkpoint fail weights-only loading
         card.quality.update({k: round(float(v), 3) for k, v in metrics.items() if k.startswith("val_")})
-        checkpoint.save(final, card, scored())
+        checkpoint.save(final, card, scored)
         log(f"wrote {final} (weights only) and {out / 'last.pt'} (resumable)")
     dist.barrier()  # every rank leaves together: a rank tearing gloo down early aborted its peer (1 in ~6 CI runs)
     return final
