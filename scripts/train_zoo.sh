@@ -153,10 +153,12 @@ case "${1:-a}" in
         --style "${VGX_DATA:-../shared/data}/style/style-images/$st_file" --style-weight "$w"
     done
     ;;
-  style-weight)  # starry-night's texture and colour (0.79, 0.76): 400 more steps at 20000 from the shipped
-    # weights with twice the style weight: texture 0.69, colour 0.64, but bikes in the stream 1.27 -> 1.64 (README)
-    STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-starry-night-sw10 sty starry-night starry_night.jpg \
-      --init train/weights/style-starry-night.pt --style-weight "${STYLE_WEIGHT:-10}"
+  style-weight)  # a full style's texture and colour: 400 more steps at 20000 from the shipped weights with
+    # STYLE_WEIGHT (default 10) times the style term, one style per call (WEIGHT_STYLE=name:painting, default
+    # starry-night: texture 0.79 -> 0.69, colour 0.76 -> 0.64, but bikes in the stream 1.27 -> 1.64; README)
+    s=${WEIGHT_STYLE:-starry-night:starry_night.jpg} w=${STYLE_WEIGHT:-10}
+    STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-${s%%:*}-sw$w sty "${s%%:*}" "${s#*:}" \
+      --init "train/weights/style-${s%%:*}.pt" --style-weight "$w"
     ;;
   style-noise)  # bikes (near still: under a level of change a frame) flickers 1.7-2.4 for every full style,
     # whose stability term only ever saw noise of std 0.04 (10 levels): 400 more steps at 20000 from the
@@ -227,8 +229,8 @@ case "${1:-a}" in
     # model lost to the perturbation (one per call for two cores: SLIM_STYLES="wave:wave.jpg ...");
     # udnie: bikes 1.60 -> 1.35 but texture 0.66 -> 0.70, gradient 0.43 -> 0.35; SLIM_STYLE_WEIGHT=5 for more
     # of the painting (shipped for udnie, starry-night, composition-vii, and, with the stream holding them
-    # still, wave, the-scream and shipwreck; udnie, wave and composition-vii at
-    # SLIM_STYLE_WEIGHT=10 after their 5: README, sharper slims)
+    # still, wave, the-scream and shipwreck; all but starry-night's then at SLIM_STYLE_WEIGHT=10 after
+    # their 5: README, sharper slims)
     for s in ${SLIM_STYLES:-udnie:udnie.jpg}; do
       distil "${s%%:*}" "train/weights/style-${s%%:*}.pt" "$RUNS/style-${s%%:*}-slim-camera${SLIM_STYLE_WEIGHT:+-w$SLIM_STYLE_WEIGHT}" 400 \
         "train/weights/style-${s%%:*}-slim.pt" --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
