@@ -229,8 +229,8 @@ case "${1:-a}" in
     # model lost to the perturbation (one per call for two cores: SLIM_STYLES="wave:wave.jpg ...");
     # udnie: bikes 1.60 -> 1.35 but texture 0.66 -> 0.70, gradient 0.43 -> 0.35; SLIM_STYLE_WEIGHT=5 for more
     # of the painting (shipped for udnie, starry-night, composition-vii, and, with the stream holding them
-    # still, wave, the-scream and shipwreck; all but starry-night's then at SLIM_STYLE_WEIGHT=10 after
-    # their 5: README, sharper slims)
+    # still, wave, the-scream and shipwreck; then every one at SLIM_STYLE_WEIGHT=10 after its 5: README,
+    # sharper slims)
     for s in ${SLIM_STYLES:-udnie:udnie.jpg}; do
       distil "${s%%:*}" "train/weights/style-${s%%:*}.pt" "$RUNS/style-${s%%:*}-slim-camera${SLIM_STYLE_WEIGHT:+-w$SLIM_STYLE_WEIGHT}" 400 \
         "train/weights/style-${s%%:*}-slim.pt" --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
