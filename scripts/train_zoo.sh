@@ -155,7 +155,8 @@ case "${1:-a}" in
     ;;
   style-weight)  # a full style's texture and colour: 400 more steps at 20000 from the shipped weights with
     # STYLE_WEIGHT (default 10) times the style term, one style per call (WEIGHT_STYLE=name:painting, default
-    # starry-night: texture 0.79 -> 0.69, colour 0.76 -> 0.64, but bikes in the stream 1.27 -> 1.64; README)
+    # starry-night: texture 0.79 -> 0.69, colour 0.76 -> 0.64, but bikes in the stream 1.27 -> 1.64; shipped for
+    # the-scream and udnie at 10, composition-vii at 7: README, fuller paintings)
     s=${WEIGHT_STYLE:-starry-night:starry_night.jpg} w=${STYLE_WEIGHT:-10}
     STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-${s%%:*}-sw$w sty "${s%%:*}" "${s#*:}" \
       --init "train/weights/style-${s%%:*}.pt" --style-weight "$w"
