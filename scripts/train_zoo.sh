@@ -232,8 +232,10 @@ case "${1:-a}" in
     # of the painting (shipped for udnie, starry-night, composition-vii, and, with the stream holding them
     # still, wave, the-scream and shipwreck; then every one at SLIM_STYLE_WEIGHT=10 after its 5: README,
     # sharper slims)
+    # SLIM_TEACHER (a run folder or weights; default the shipped full) distils from a full model not yet shipped
     for s in ${SLIM_STYLES:-udnie:udnie.jpg}; do
-      distil "${s%%:*}" "train/weights/style-${s%%:*}.pt" "$RUNS/style-${s%%:*}-slim-camera${SLIM_STYLE_WEIGHT:+-w$SLIM_STYLE_WEIGHT}" 400 \
+      distil "${s%%:*}" "${SLIM_TEACHER:-train/weights/style-${s%%:*}.pt}" \
+        "$RUNS/style-${s%%:*}-slim-camera${SLIM_STYLE_WEIGHT:+-w$SLIM_STYLE_WEIGHT}${SLIM_TEACHER:+-$(basename "$SLIM_TEACHER" .pt)}" 400 \
         "train/weights/style-${s%%:*}-slim.pt" --val-every 200 --style "${VGX_DATA:-../shared/data}/style/style-images/${s#*:}" \
         --style-weight "${SLIM_STYLE_WEIGHT:-1}" --stability-perturb camera --stability-noise-min 0.005
     done
