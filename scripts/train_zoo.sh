@@ -158,9 +158,11 @@ case "${1:-a}" in
     # starry-night: texture 0.79 -> 0.69, colour 0.76 -> 0.64, but bikes in the stream 1.27 -> 1.64; shipped for
     # the-scream and udnie at 10, composition-vii at 7: README, fuller paintings)
     # WEIGHT_INIT (a run folder or weights; default the shipped full) goes on from a model not yet shipped
+    # and WEIGHT_STABILITY (default 20000) holds it stiller
     s=${WEIGHT_STYLE:-starry-night:starry_night.jpg} w=${STYLE_WEIGHT:-10} init=${WEIGHT_INIT:-}
     [ -d "$init" ] && init=$init/model.pt
-    STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$RUNS/style-${s%%:*}-sw$w${WEIGHT_INIT:+-from-$(basename "$WEIGHT_INIT" .pt)} \
+    STYLE_STEPS=400 STABILITY=${WEIGHT_STABILITY:-20000} LR=3e-4 \
+      STY_OUT=$RUNS/style-${s%%:*}-sw$w${WEIGHT_STABILITY:+-stab$WEIGHT_STABILITY}${WEIGHT_INIT:+-from-$(basename "$WEIGHT_INIT" .pt)} \
       sty "${s%%:*}" "${s#*:}" --init "${init:-train/weights/style-${s%%:*}.pt}" --style-weight "$w"
     ;;
   style-noise)  # bikes (near still: under a level of change a frame) flickers 1.7-2.4 for every full style,
