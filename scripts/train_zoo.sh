@@ -371,7 +371,7 @@ case "${1:-a}" in
     ;;
   real-l)  # the x2 H.264 figure's case is a clean frame through the codec, which degrade.STREAM's pairs
     # (noise before the codec 85% of the time) rarely were: degrade.NETWORK draws the noise half as often;
-    # 4000 steps from the shipped compact-x2-real, as real-i
+    # 4000 steps from the shipped compact-x2-real, as real-i: h264 Set5 29.84 (as real-i), mild 31.01: not shipped
     RUNS_NAME=compact-x2-real-l run_as compact-x2-real 4000 16 48 2e-4 --init train/weights/compact-x2-real.pt \
       --degradations network --stop-at "${STOP_AT:-4000}"
     ;;
