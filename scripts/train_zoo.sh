@@ -54,6 +54,10 @@ gen() {  # name steps batch lr [vgx train options]: face generators on the ORL s
     --batch-size "$batch" --lr "$lr" --threads 1 --val-every 250 --ckpt-every 250 "${resume[@]}" "$@" >>"$out/console.log" 2>&1
 }
 
+weights_of() {  # a run folder (its model.pt) or a weights file
+  if [ -d "$1" ]; then echo "$1/model.pt"; else echo "$1"; fi
+}
+
 sty() {  # style file [--slim] [vgx train options]: VGG-19 loss (train/style.py), 256 px crops of BSD200 + T91,
   # resumable slices; env STYLE_STEPS, STABILITY, LR, STY_OUT (another run folder, e.g. a stability stage)
   local style=$1 file=$2 slim=; shift 2
@@ -81,7 +85,7 @@ distil() {  # style teacher-run out steps init-weights [vgx train options]: the 
   [ "$(done_steps "$out")" -ge "$steps" ] && return 0
   [ -f "$out/last.pt" ] && resume=(--resume "$out/last.pt")
   mkdir -p "$out"
-  [ -d "$teacher" ] && teacher=$teacher/model.pt  # a run folder, or a weights file
+  teacher=$(weights_of "$teacher")
   vgx train "style-$style-slim" --teacher "$teacher" --data "$D/train/BSD200" --data "$D/train/T91" \
     --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$steps" --batch-size 2 --patch-size 256 \
     --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every "${CKPT_EVERY:-50}" --init "$init" "$@" "${resume[@]}" \
@@ -156,11 +160,10 @@ case "${1:-a}" in
   style-weight)  # a full style's texture and colour: 400 more steps at 20000 from the shipped weights with
     # STYLE_WEIGHT (default 10) times the style term, one style per call (WEIGHT_STYLE=name:painting, default
     # starry-night: texture 0.79 -> 0.69, colour 0.76 -> 0.64, but bikes in the stream 1.27 -> 1.64; shipped for
-    # the-scream and udnie at 10, composition-vii at 7: README, fuller paintings)
+    # the-scream and udnie at 10, composition-vii at 8 then WEIGHT_STABILITY=25000: README, fuller paintings)
     # WEIGHT_INIT (a run folder or weights; default the shipped full) goes on from a model not yet shipped
     # and WEIGHT_STABILITY (default 20000) holds it stiller
-    s=${WEIGHT_STYLE:-starry-night:starry_night.jpg} w=${STYLE_WEIGHT:-10} init=${WEIGHT_INIT:-}
-    [ -d "$init" ] && init=$init/model.pt
+    s=${WEIGHT_STYLE:-starry-night:starry_night.jpg} w=${STYLE_WEIGHT:-10} init=${WEIGHT_INIT:+$(weights_of "$WEIGHT_INIT")}
     STYLE_STEPS=400 STABILITY=${WEIGHT_STABILITY:-20000} LR=3e-4 \
       STY_OUT=$RUNS/style-${s%%:*}-sw$w${WEIGHT_STABILITY:+-stab$WEIGHT_STABILITY}${WEIGHT_INIT:+-from-$(basename "$WEIGHT_INIT" .pt)} \
       sty "${s%%:*}" "${s#*:}" --init "${init:-train/weights/style-${s%%:*}.pt}" --style-weight "$w"
