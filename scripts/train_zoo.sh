@@ -19,7 +19,7 @@ run() {  # name steps batch patch lr [extra vgx train options]
   RUNS_NAME=$1 run_as "$@"
 }
 
-run_as() {  # like run, into $RUNS/$RUNS_NAME
+run_as() {  # like run, into $RUNS/$RUNS_NAME; STOP_AT=N stops the slice there (resumable, as sty)
   local name=$1 steps=$2 batch=$3 patch=$4 lr=$5; shift 5
   local out=$RUNS/$RUNS_NAME resume=()
   [ "$(done_steps "$out")" -ge "$steps" ] && return 0
@@ -27,7 +27,7 @@ run_as() {  # like run, into $RUNS/$RUNS_NAME
   mkdir -p "$out"
   vgx train "$name" --data "$D/train/T91" --data "$D/train/BSD200" --val "$D/Set5" --out "$out" \
     --steps "$steps" --batch-size "$batch" --patch-size "$patch" --lr "$lr" --threads 1 \
-    --val-every 500 --ckpt-every 250 "${resume[@]}" "$@" >>"$out/console.log" 2>&1
+    --val-every 500 --ckpt-every 250 --stop-at "${STOP_AT:-$steps}" "${resume[@]}" "$@" >>"$out/console.log" 2>&1
 }
 
 tune() {  # name steps batch patch lr: fine-tune a per-channel-PReLU run to one slope per layer
@@ -376,7 +376,7 @@ case "${1:-a}" in
     # (noise before the codec 85% of the time) rarely were: degrade.NETWORK draws the noise half as often;
     # 4000 steps from the shipped compact-x2-real, as real-i: h264 Set5 29.84 (as real-i), mild 31.01: not shipped
     RUNS_NAME=compact-x2-real-l run_as compact-x2-real 4000 16 48 2e-4 --init train/weights/compact-x2-real.pt \
-      --degradations network --stop-at "${STOP_AT:-4000}"
+      --degradations network
     ;;
   real-d)  # restoration again on its own degradation (degrade.RESTORE: no resize stage, little blur).
     # Stopped at 3000 steps: the net never left the identity (README, real-world input); not a recipe
