@@ -216,6 +216,7 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
         checkpoint.load_weights(model, start, f"--init {init}", adapt=True)
         started = checkpoint.card_of(start)
         card.init_steps = started.init_steps + started.train_steps
+        card.lineage = started.lineage + [started.slice_summary()]
     model = dist.wrap(model.to(device))
     recipe = _make_recipe(entry, model, card, cfg, dist)
     recipe.to(device)
@@ -228,7 +229,8 @@ def _run(cfg: TrainConfig, entry: zoo.ZooEntry, card, dist: Dist, device: torch.
         if checkpoint.card_of(payload).name != card.name or "train_state" not in payload:
             raise VgxError(f"--resume {cfg.resume} is not a training checkpoint of {card.name}")
         checkpoint.load_weights(model, payload, cfg.resume)
-        card.init_steps = checkpoint.card_of(payload).init_steps  # the run's history, with or without --init again
+        resumed = checkpoint.card_of(payload)  # the run's history, with or without --init again
+        card.init_steps, card.lineage = resumed.init_steps, resumed.lineage
         state = payload["train_state"]
         recipe.load_state_dict(state["recipe"])
         rng.bit_generator.state = state["numpy_rng"]

@@ -32,6 +32,9 @@ class ModelCard:
     degradation: str = ""
     train_steps: int = 0
     init_steps: int = 0  # steps behind the weights this run started from (--init), 0 from scratch
+    # the slices behind those init_steps, oldest first, each "NAME: N steps on TRAINED_ON": a model
+    # fine-tuned in several slices keeps what every earlier slice trained on, not only its last
+    lineage: list[str] = field(default_factory=list)
     quality: dict[str, float] = field(default_factory=dict)  # e.g. {"set5_psnr_y": 33.1}
     description: str = ""
 
@@ -39,6 +42,10 @@ class ModelCard:
         if self.task not in TASKS:
             raise ValueError(f"model card task must be one of {TASKS}, not {self.task!r}")
         self.value_range = tuple(self.value_range)  # type: ignore[assignment]
+
+    def slice_summary(self) -> str:
+        """This run as one lineage entry of a model fine-tuned from it."""
+        return f"{self.name}: {self.train_steps} steps on {self.trained_on or 'unrecorded data'}"
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)

@@ -159,6 +159,10 @@ def test_resumed_fine_tune_keeps_the_steps_it_started_from(image_dir, tmp_path) 
     final = train(_cfg(image_dir, out, steps=4, resume=str(out / "last.pt")))  # a later session: no --init
     card = checkpoint.card_of(checkpoint.load(final))
     assert (card.init_steps, card.train_steps) == (2, 4)
+    assert card.lineage == [f"espcn-x2: 2 steps on {image_dir.name}"]
+    again = train(_cfg(image_dir, tmp_path / "again", steps=1, init=str(final)))  # a second slice on top
+    lineage = checkpoint.card_of(checkpoint.load(again)).lineage
+    assert lineage == [f"espcn-x2: 2 steps on {image_dir.name}", f"espcn-x2: 4 steps on {image_dir.name}"]
 
 
 @pytest.mark.parametrize("form", ["module", "script"])
