@@ -59,7 +59,8 @@ weights_of() {  # a run folder (its model.pt) or a weights file
 }
 
 sty() {  # style file [--slim] [vgx train options]: VGG-19 loss (train/style.py), 256 px crops of BSD200 + T91,
-  # resumable slices; env STYLE_STEPS, STABILITY, LR, STY_OUT (another run folder, e.g. a stability stage)
+  # resumable slices; env STYLE_STEPS, STABILITY, LR, STYLE_WEIGHT (default 5), STY_OUT (another run folder,
+  # e.g. a stability stage)
   local style=$1 file=$2 slim=; shift 2
   [ "${1:-}" = --slim ] && { slim=-slim; shift; }
   local name=style-$style$slim out=${STY_OUT:-$RUNS/style-$style$slim} resume=()
@@ -68,7 +69,7 @@ sty() {  # style file [--slim] [vgx train options]: VGG-19 loss (train/style.py)
   mkdir -p "$out"
   vgx train "$name" --style "${VGX_DATA:-../shared/data}/style/style-images/$file" --data "$D/train/BSD200" --data "$D/train/T91" \
     --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$STYLE_STEPS" --batch-size 2 \
-    --patch-size 256 --lr "${LR:-1e-3}" --style-weight 5 --stability-weight "${STABILITY:-1000}" --threads 1 --val-every 250 \
+    --patch-size 256 --lr "${LR:-1e-3}" --style-weight "${STYLE_WEIGHT:-5}" --stability-weight "${STABILITY:-1000}" --threads 1 --val-every 250 \
     --ckpt-every "${CKPT_EVERY:-50}" --stop-at "${STOP_AT:-$STYLE_STEPS}" "${resume[@]}" "$@" >>"$out/console.log" 2>&1
 }
 
@@ -164,9 +165,9 @@ case "${1:-a}" in
     # WEIGHT_INIT (a run folder or weights; default the shipped full) goes on from a model not yet shipped
     # and WEIGHT_STABILITY (default 20000) holds it stiller
     s=${WEIGHT_STYLE:-starry-night:starry_night.jpg} w=${STYLE_WEIGHT:-10} init=${WEIGHT_INIT:+$(weights_of "$WEIGHT_INIT")}
-    STYLE_STEPS=400 STABILITY=${WEIGHT_STABILITY:-20000} LR=3e-4 \
+    STYLE_STEPS=400 STABILITY=${WEIGHT_STABILITY:-20000} LR=3e-4 STYLE_WEIGHT=$w \
       STY_OUT=$RUNS/style-${s%%:*}-sw$w${WEIGHT_STABILITY:+-stab$WEIGHT_STABILITY}${WEIGHT_INIT:+-from-$(basename "$WEIGHT_INIT" .pt)} \
-      sty "${s%%:*}" "${s#*:}" --init "${init:-train/weights/style-${s%%:*}.pt}" --style-weight "$w"
+      sty "${s%%:*}" "${s#*:}" --init "${init:-train/weights/style-${s%%:*}.pt}"
     ;;
   style-noise)  # bikes (near still: under a level of change a frame) flickers 1.7-2.4 for every full style,
     # whose stability term only ever saw noise of std 0.04 (10 levels): 400 more steps at 20000 from the
