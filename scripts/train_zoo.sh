@@ -162,12 +162,13 @@ case "${1:-a}" in
     # STYLE_WEIGHT (default 10) times the style term, one style per call (WEIGHT_STYLE=name:painting, default
     # starry-night: texture 0.79 -> 0.69, colour 0.76 -> 0.64, but bikes in the stream 1.27 -> 1.64; shipped for
     # the-scream and udnie at 10, composition-vii at 8 then WEIGHT_STABILITY=25000: README, fuller paintings)
-    # WEIGHT_INIT (a run folder or weights; default the shipped full) goes on from a model not yet shipped
-    # and WEIGHT_STABILITY (default 20000) holds it stiller
+    # WEIGHT_INIT (a run folder or weights; default the shipped full) goes on from a model not yet shipped,
+    # WEIGHT_STABILITY (default 20000) holds it stiller, WEIGHT_OCTAVES=3 adds Grams of a 4x-downscaled copy
+    # (10 Gram terms rather than 7: style weight 7 at 3 octaves weighs the style term as 10 at 2)
     s=${WEIGHT_STYLE:-starry-night:starry_night.jpg} w=${STYLE_WEIGHT:-10} init=${WEIGHT_INIT:+$(weights_of "$WEIGHT_INIT")}
     STYLE_STEPS=400 STABILITY=${WEIGHT_STABILITY:-20000} LR=3e-4 STYLE_WEIGHT=$w \
-      STY_OUT=$RUNS/style-${s%%:*}-sw$w${WEIGHT_STABILITY:+-stab$WEIGHT_STABILITY}${WEIGHT_INIT:+-from-$(basename "$WEIGHT_INIT" .pt)} \
-      sty "${s%%:*}" "${s#*:}" --init "${init:-train/weights/style-${s%%:*}.pt}"
+      STY_OUT=$RUNS/style-${s%%:*}-sw$w${WEIGHT_OCTAVES:+-oct$WEIGHT_OCTAVES}${WEIGHT_STABILITY:+-stab$WEIGHT_STABILITY}${WEIGHT_INIT:+-from-$(basename "$WEIGHT_INIT" .pt)} \
+      sty "${s%%:*}" "${s#*:}" --init "${init:-train/weights/style-${s%%:*}.pt}" ${WEIGHT_OCTAVES:+--style-octaves "$WEIGHT_OCTAVES"}
     ;;
   style-noise)  # bikes (near still: under a level of change a frame) flickers 1.7-2.4 for every full style,
     # whose stability term only ever saw noise of std 0.04 (10 levels): 400 more steps at 20000 from the

@@ -5,7 +5,7 @@ Nothing is downloaded and nothing of it ships: the weights are a training-time i
 is a state_dict `conv1_1.weight ... conv3_4.bias` in the Caffe convention (BGR, 0..255,
 minus the ImageNet mean), so RGB [0,1] inputs are converted inside `forward`.
 With relu3_4 the deepest layer (receptive field 68 px), larger strokes are reached by
-taking the same statistics of a 2x-downscaled copy (`features(x, half=True)`).
+taking the same statistics of 2x- and 4x-downscaled copies (`features(x, octaves=2 or 3)`).
 """
 
 from __future__ import annotations
@@ -78,10 +78,12 @@ class VGG19Features(nn.Module):
                 h = F.max_pool2d(h, 2)
         return out
 
-    def features(self, x: Tensor, half: bool = False) -> dict[str, Tensor]:
-        """The layers' activations of `x`, plus (with `half`) those of a 2x-downscaled copy as `NAME@2`."""
+    def features(self, x: Tensor, octaves: int = 1) -> dict[str, Tensor]:
+        """The layers' activations of `x`, plus for each further octave those of a copy downscaled
+        2x, 4x, ... as `NAME@2`, `NAME@4`, ..."""
         out = self(x)
-        if half:
-            small = F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
-            out.update({f"{k}@2": v for k, v in self(small).items()})
+        for o in range(1, octaves):
+            f = 2 ** o
+            small = F.interpolate(x, scale_factor=1 / f, mode="bilinear", antialias=True, align_corners=False)
+            out.update({f"{k}@{f}": v for k, v in self(small).items()})
         return out

@@ -93,10 +93,11 @@ def test_vgg_loss_network_loads_strict_and_names_its_layers() -> None:
 
     net = VGG19Features(vgg_file(), ("relu1_1", "relu2_2", "relu3_4"))
     img = torch.from_numpy(demo_images()["chelsea"][:128, :128].transpose(2, 0, 1).copy()).float().div(255)[None]
-    feats = net.features(img, half=True)
+    feats = net.features(img, octaves=3)
     assert {k: tuple(v.shape[1:]) for k, v in feats.items()} == {
         "relu1_1": (64, 128, 128), "relu2_2": (128, 64, 64), "relu3_4": (256, 32, 32),
-        "relu1_1@2": (64, 64, 64), "relu2_2@2": (128, 32, 32), "relu3_4@2": (256, 16, 16)}
+        "relu1_1@2": (64, 64, 64), "relu2_2@2": (128, 32, 32), "relu3_4@2": (256, 16, 16),
+        "relu1_1@4": (64, 32, 32), "relu2_2@4": (128, 16, 16), "relu3_4@4": (256, 8, 8)}
     assert all(float(v.min()) >= 0 for v in feats.values()) and float(feats["relu3_4"].mean()) > 0.1
     assert len(net.convs) == 8  # conv1_1 .. conv3_4, every weight the file has
 
@@ -112,13 +113,17 @@ def test_vgg_loss_network_refuses_a_wrong_or_missing_file(tmp_path: Path) -> Non
         VGG19Features(tmp_path / "wrong.pth")
 
 
-def test_a_few_real_style_steps_move_every_loss_term(image_dir: Path, style_images) -> None:
+@pytest.mark.parametrize("octaves", [2, 3])
+def test_a_few_real_style_steps_move_every_loss_term(image_dir: Path, style_images, octaves: int) -> None:
     from vgx.train.style import ContentSampler, StyleRecipe
 
     torch.manual_seed(0)
     card = zoo.resolve("style-udnie-slim").card()
     model = zoo.build(card)
-    recipe = StyleRecipe(model, card, 2e-3, style_image=str(style_images["rgb"]), style_size=128, lossnet=str(vgg_file()))
+    recipe = StyleRecipe(model, card, 2e-3, style_image=str(style_images["rgb"]), style_size=128, lossnet=str(vgg_file()),
+                         octaves=octaves)
+    assert recipe.style_targets is not None and ("relu3_4@4" in recipe.style_targets) == (octaves == 3)
+    assert len(recipe.style_targets) == 4 + 3 * (octaves - 1)
     (x,) = ContentSampler([image_dir], 64).sample(np.random.default_rng(0), 2)
     first = recipe.step(x)
     grads = [p.grad.abs().sum().item() for p in model.parameters() if p.grad is not None]
@@ -180,6 +185,8 @@ def test_bad_style_inputs(image_dir: Path, style_images, tmp_path: Path) -> None
     assert "needs the VGG-19 loss network" in err("--style", str(style_images["rgb"]), "--data", str(image_dir),
                                                   "--lossnet", str(tmp_path / "no-such.pth"))
     vgg_file()
+    assert "--style-octaves 4: 1, 2 or 3" in err("--style", str(style_images["rgb"]), "--data", str(image_dir),
+                                                 "--style-octaves", "4")
     assert "image not found" in err("--style", str(tmp_path / "missing.jpg"), "--data", str(image_dir))
     bad = tmp_path / "bad.jpg"
     bad.write_text("not an image")

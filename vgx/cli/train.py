@@ -69,6 +69,8 @@ def train(
                                            "crop) crosses the stability term's frames; the output away from it must "
                                            "not change"),
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
+    style_octaves: int = typer.Option(2, help="style: Grams of the output at full size and of copies downscaled 2x "
+                                      "(2) and 4x (3): larger strokes"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
     teacher: Optional[Path] = typer.Option(None, help="style: distil from this trained style model (a full one, for "
@@ -95,7 +97,7 @@ def train(
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "noise_std": stability_noise,
                  "noise_min": stability_noise_min, "perturb": stability_perturb, "relative_stability": stability_relative,
                  "context": stability_context, "occlude": stability_occlude,
-                 "style_size": style_size,
+                 "style_size": style_size, "octaves": style_octaves,
                  "lossnet": str(lossnet) if lossnet else None}
     elif model.lower().startswith("vae"):
         extra = {"beta": beta, "perceptual_weight": perceptual_weight, "lossnet": str(lossnet) if lossnet else None}
