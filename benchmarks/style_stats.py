@@ -23,7 +23,7 @@ import numpy as np
 
 GABOR_WAVELENGTHS = (4.0, 8.0, 16.0)
 GABOR_ANGLES = (0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4)
-EFFNET_LAYERS = ("stem", "e1", "e3", "e5")
+EFFNET_LAYERS = ("stem", "e1", "e3", "e5")  # strides 2, 2, 4, 8: fine grain to the largest strokes
 STATS_SIDE = 384  # images are compared at this short side: texture scale is relative to it
 
 
@@ -108,9 +108,14 @@ class EffnetGrams:
             return out
 
 
+def gram_distances(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per layer: |Ga - Gb|_F / |Gb|_F (b: the painting)."""
+    return {k: float(np.linalg.norm(a[k] - b[k]) / max(np.linalg.norm(b[k]), 1e-12)) for k in b}
+
+
 def gram_distance(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
-    """Mean over layers of |Ga - Gb|_F / |Gb|_F (b: the painting)."""
-    return float(np.mean([np.linalg.norm(a[k] - b[k]) / max(np.linalg.norm(b[k]), 1e-12) for k in b]))
+    """The mean over layers of gram_distances."""
+    return float(np.mean(list(gram_distances(a, b).values())))
 
 
 @dataclass
@@ -136,10 +141,13 @@ class StyleMeter:
     @staticmethod
     def ratios(photo: Stats, output: Stats, painting: Stats) -> dict[str, float]:
         """texture (EfficientNet Grams), gabor, colour: d(out, painting) / d(photo, painting);
-        gradient: output / photo."""
+        gradient: output / photo; texture@LAYER: the texture ratio of one EfficientNet layer (where
+        a gap lies: fine grain at the stem, large strokes at e5)."""
         def ratio(d: float, d0: float) -> float:
             return d / d0 if d0 > 0 else float("inf")
+        out_d, photo_d = gram_distances(output.grams, painting.grams), gram_distances(photo.grams, painting.grams)
         return {"texture": ratio(gram_distance(output.grams, painting.grams), gram_distance(photo.grams, painting.grams)),
                 "gabor": ratio(gabor_distance(output.gabor, painting.gabor), gabor_distance(photo.gabor, painting.gabor)),
                 "colour": ratio(colour_distance(output.lab, painting.lab), colour_distance(photo.lab, painting.lab)),
-                "gradient": output.gradient / photo.gradient if photo.gradient > 0 else float("inf")}
+                "gradient": output.gradient / photo.gradient if photo.gradient > 0 else float("inf"),
+                **{f"texture@{k}": ratio(out_d[k], photo_d[k]) for k in EFFNET_LAYERS}}

@@ -27,7 +27,7 @@ import numpy as np
 from rich.progress import Progress
 
 from vgx.benchmarks.studies import SHARED
-from vgx.benchmarks.style_stats import StyleMeter, fit_side, gradient_energy
+from vgx.benchmarks.style_stats import EFFNET_LAYERS, StyleMeter, fit_side, gradient_energy
 from vgx.flicker import change, flicker_ratio
 from vgx.images import caption, list_images, load_rgb, save_rgb, side_by_side
 from vgx.runtime.temporal import DEFAULT_STRENGTH
@@ -210,6 +210,18 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         + " | ".join(f"{r['flicker'][c]:.2f}" for c in clips) + f" | {r['flicker_max']:.2f} |" for r in rows) + "\n"
 
 
+def layers_markdown(rows: list[dict[str, Any]]) -> str:
+    """The texture figure per EfficientNet layer: where a model's gap to its painting lies."""
+    rows = [r for r in rows if "texture@stem" in r]  # reports from before the per-layer figures
+    if not rows:
+        return ""
+    head = ("\nTexture per EfficientNet-Lite0 layer (stem and e1: fine grain, stride 2; e3: stride 4; e5: the "
+            "largest strokes, stride 8):\n\n| model | " + " | ".join(EFFNET_LAYERS) + " |\n"
+            "|---|" + "---:|" * len(EFFNET_LAYERS) + "\n")
+    return head + "\n".join(f"| {r['model']} | " + " | ".join(f"{r[f'texture@{k}']:.2f}" for k in EFFNET_LAYERS) + " |"
+                             for r in rows) + "\n"
+
+
 def smoothing_markdown(rows: list[dict[str, Any]]) -> str:
     """Per strength and model: flicker per clip through the stream's smoothing, gradient energy
     kept (worst clip), and the Farneback cross-check of the clip that flickered most."""
@@ -345,7 +357,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     doc = {"schema": 1, "photos": names, "side": args.side, "frames": args.frames, "rows": rows}
     (args.out / f"{args.stem}.json").write_text(json.dumps(doc, indent=1))
-    md = markdown(rows) + smoothing_markdown(rows)
+    md = markdown(rows) + layers_markdown(rows) + smoothing_markdown(rows)
     (args.out / f"{args.stem}.md").write_text(md)
     for style in dict.fromkeys(r["style"] for r in rows):
         picture(photos, {r["model"]: columns[r["model"]] for r in rows if r["style"] == style}, style,

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vgx.benchmarks.style_stats import StyleMeter, colour_distance, gabor_energy, lab_moments
+from vgx.benchmarks.style_stats import EFFNET_LAYERS, StyleMeter, colour_distance, gabor_energy, lab_moments
 from vgx.images import demo_images
 
 
@@ -26,9 +26,16 @@ def test_the_photo_scores_one_and_the_painting_zero(meter, photo_and_painting) -
     photo, painting = photo_and_painting
     p, a = meter.stats(photo), meter.stats(painting)
     same = meter.ratios(p, p, a)
-    assert same == pytest.approx({"texture": 1.0, "gabor": 1.0, "colour": 1.0, "gradient": 1.0})
+    layers = {f"texture@{k}" for k in EFFNET_LAYERS}
+    assert same == pytest.approx({"texture": 1.0, "gabor": 1.0, "colour": 1.0, "gradient": 1.0, **dict.fromkeys(layers, 1.0)})
     it = meter.ratios(p, a, a)
     assert it["texture"] == pytest.approx(0.0, abs=1e-9) and it["colour"] == pytest.approx(0.0, abs=1e-6)
+    assert all(it[k] == pytest.approx(0.0, abs=1e-9) for k in layers)
+    # the study's per-layer table reads them back, and leaves out rows measured before it had them
+    from vgx.benchmarks.studies.style_quality import layers_markdown
+
+    table = layers_markdown([{"model": "photo", **same}, {"model": "painting", **it}, {"model": "old", "texture": 0.5}])
+    assert "| photo | 1.00 | 1.00 | 1.00 | 1.00 |" in table and "| painting | 0.00 |" in table and "old" not in table
     assert it["gabor"] == pytest.approx(0.0, abs=1e-9)
 
 
@@ -40,6 +47,8 @@ def test_a_blur_has_less_gradient_and_a_halfway_blend_sits_between(meter, photo_
     half = cv2.addWeighted(photo, 0.5, painting, 0.5, 0)
     mixed = meter.ratios(p, meter.stats(half), a)
     assert 0.2 < mixed["colour"] < 0.9 and 0.1 < mixed["texture"] < 1.0
+    # every layer, fine grain to large strokes, sees the blend between the photo and the painting
+    assert all(0.2 < mixed[f"texture@{k}"] < 0.9 for k in EFFNET_LAYERS)
 
 
 def test_a_colour_cast_moves_colour_not_texture(meter, photo_and_painting) -> None:
