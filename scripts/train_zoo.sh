@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, style-weight, slim-perturb, style-occlude, slim-occlude, real-a..real-l, clean-d..clean-j, faces, faces-v2, faces-v3: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, style-weight, slim-perturb, style-occlude, slim-occlude, real-a..real-l, clean-d..clean-k, faces, faces-v2, faces-v3: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -308,6 +308,12 @@ case "${1:-a}" in
     # Set5 30.56 from step 1500 to 6500, the average 0.001 dB over the last iterate there: stopped, not a recipe
     RUNS_NAME=espcn-x4-j run_as espcn-x4 16000 64 24 1e-4 --init train/weights/espcn-x4.pt --rescales 0.9,0.8,0.7,0.6 \
       --pixel-loss l2 --ema 0.999
+    ;;
+  clean-k)  # espcn-x4 (converged at Set5 30.57 on ground-truth targets, goal 30.60): output distillation from
+    # srresnet-x4 (31.34): the targets are (1-w)*HR + w*srresnet(LR), computed once per image (--teacher), under L2
+    # from the shipped weights, the rescaled copies; TEACHER_WEIGHT (default 0.5)
+    RUNS_NAME=espcn-x4-k${TEACHER_WEIGHT:-0.5} run_as espcn-x4 8000 64 24 1e-4 --init train/weights/espcn-x4.pt \
+      --rescales 0.9,0.8,0.7,0.6 --pixel-loss l2 --teacher srresnet-x4 --teacher-weight "${TEACHER_WEIGHT:-0.5}"
     ;;
   fuse-a)
     tune fsrcnn-x2 2000 32 32 2e-4

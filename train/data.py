@@ -5,6 +5,9 @@ HR (the evaluation protocol), so a patch's LR sees its true neighbourhood. Flips
 90-degree rotations commute with that symmetric kernel, so they are applied to both.
 `rescales` adds each image again at smaller sizes (VDSR's augmentation of the 291 images):
 other scales of the same scenes, more distinct patches for a net that has converged on them.
+A `teacher` (a bigger trained net of the same scale) makes the targets (1-w)*HR + w*teacher(LR),
+computed once per image: under L2 that is exactly w times the distance to the teacher's output
+added to (1-w) times the distance to the ground truth (output distillation), at no cost a step.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from vgx.errors import VgxError
 from vgx.images import bicubic_resize, downscale, list_images, load_rgb, mod_crop
 
-from .tensors import to_tensor
+from .tensors import to_tensor, to_uint8
 
 
 @dataclass
@@ -31,7 +35,7 @@ class PatchSampler:
     """Draws augmented (LR, HR) patch batches; deterministic for a given numpy Generator."""
 
     def __init__(self, folders: list[str | Path], scale: int, lr_patch: int, log: callable = print,
-                 rescales: tuple[float, ...] = ()) -> None:
+                 rescales: tuple[float, ...] = (), teacher: tuple[nn.Module, float] | None = None) -> None:
         self.scale, self.lr_patch = scale, lr_patch
         if any(not 0.2 <= r < 1 for r in rescales):
             factors = ",".join(map(str, rescales))
@@ -58,6 +62,8 @@ class PatchSampler:
             )
         if small:
             log(f"skipped {small} of {len(files)} images smaller than a {lr_patch * scale}px HR patch")
+        if teacher is not None:
+            self.pairs = soft_targets(self.pairs, *teacher)
         areas = np.array([p.lr.shape[0] * p.lr.shape[1] for p in self.pairs], dtype=np.float64)
         self.weights = areas / areas.sum()  # big images hold more distinct patches
 
@@ -85,6 +91,21 @@ class PatchSampler:
             lrs.append(_augment(lr, aug[i]))
             hrs.append(_augment(hr, aug[i]))
         return to_tensor(np.stack(lrs)), to_tensor(np.stack(hrs))
+
+
+def soft_targets(pairs: list[Pair], teacher: nn.Module, weight: float) -> list[Pair]:
+    """Each pair's HR replaced by (1-weight)*HR + weight*teacher(LR), rounded to uint8 as HR is."""
+    from rich.progress import track
+
+    if not 0 < weight <= 1:
+        raise VgxError(f"--teacher-weight {weight}: a weight in (0, 1] (1: the teacher's output alone)")
+    out = []
+    with torch.no_grad():
+        for pair in track(pairs, description="teacher outputs", transient=True):
+            taught = teacher(to_tensor(pair.lr[None])).clamp(0, 1)
+            target = (1 - weight) * to_tensor(pair.hr[None]) + weight * taught
+            out.append(Pair(to_uint8(target), pair.lr))
+    return out
 
 
 def _augment(img: np.ndarray, k: int) -> np.ndarray:

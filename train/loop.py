@@ -57,6 +57,8 @@ class TrainConfig:
     init: str | None = None  # start from these weights (e.g. srresnet for srgan)
     stop_at: int | None = None  # stop after this step (resumable), keeping the schedule of `steps`
     ema: float = 0.0  # > 0: also keep a moving average of the weights (train/averaging.py); model.pt holds it
+    teacher: str | None = None  # style: distil from this model; clean SR: blend its output into the targets
+    teacher_weight: float = 0.5  # clean SR: the targets are (1-w)*HR + w*teacher(LR) (train.data.PatchSampler)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -120,6 +122,8 @@ def train(cfg: TrainConfig) -> Path:
         raise VgxError(f"--degradations is for the -real models (degraded pairs); {card.name} trains on clean pairs")
     if cfg.rescales and (card.degradation == "real" or entry.task != "sr"):
         raise VgxError(f"--rescales is for the clean SR models' pairs; not for {card.name}")
+    if cfg.teacher and entry.task != "style" and (card.degradation == "real" or entry.task != "sr"):
+        raise VgxError(f"--teacher is for style nets and the clean SR models' pairs; not for {card.name}")
     dist = init_from_env()
     device = resolve_device(cfg.device)
     if device.type == "cuda":
@@ -143,7 +147,7 @@ def _make_recipe(entry: zoo.ZooEntry, model: torch.nn.Module, card, cfg: TrainCo
     if entry.recipe == "style":
         from .style import StyleRecipe
 
-        return StyleRecipe(model, card, cfg.lr, **cfg.extra)
+        return StyleRecipe(model, card, cfg.lr, teacher=cfg.teacher, **cfg.extra)
     if entry.recipe == "dcgan":
         from .faces import DCGANRecipe
 
@@ -169,7 +173,23 @@ def _make_data(entry: zoo.ZooEntry, card, cfg: TrainConfig, log, recipe):
         from .data import DegradedPatchSampler
 
         return DegradedPatchSampler(cfg.data, card.scale, cfg.patch_size, log=log, degradations=cfg.degradations)
-    return PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log, rescales=cfg.rescales)
+    teacher = _sr_teacher(cfg.teacher, card) if cfg.teacher else None
+    sampler = PatchSampler(cfg.data, card.scale, cfg.patch_size, log=log, rescales=cfg.rescales,
+                           teacher=(teacher, cfg.teacher_weight) if teacher else None)
+    if teacher:
+        sampler.provenance = f"; targets {1 - cfg.teacher_weight:g} HR + {cfg.teacher_weight:g} {cfg.teacher}'s output"
+    return sampler
+
+
+def _sr_teacher(name: str, card) -> torch.nn.Module:
+    """A clean SR student's teacher: a trained SR model of its scale (a zoo name or weights)."""
+    from .loading import load_model
+
+    teacher, tcard = load_model(name)
+    if tcard.task != "sr" or tcard.scale != card.scale:
+        raise VgxError(f"--teacher {name} is a {tcard.task} model of scale {tcard.scale}; {card.name} learns from an "
+                       f"SR model of scale {card.scale}")
+    return teacher.requires_grad_(False)
 
 
 def _make_validator(entry: zoo.ZooEntry, card, cfg: TrainConfig, recipe):

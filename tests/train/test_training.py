@@ -219,3 +219,35 @@ def test_rescales_add_smaller_copies_of_each_image_and_train(image_dir, tmp_path
         PatchSampler([image_dir], 2, 16, rescales=(1.5,))
     with pytest.raises(VgxError, match="clean SR models"):
         train(_cfg(image_dir, tmp_path, model="espcn-x2-real", rescales=(0.8,)))
+
+
+class _Grey(torch.nn.Module):
+    """An x2 'teacher' whose output is mid-grey everywhere: the blend is then plain arithmetic."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.full((x.shape[0], 3, 2 * x.shape[2], 2 * x.shape[3]), 0.5)
+
+
+def test_a_teacher_blends_its_output_into_the_targets_and_trains(image_dir, tmp_path) -> None:
+    from vgx.train.data import PatchSampler
+
+    plain = PatchSampler([image_dir], 2, 16)
+    taught = PatchSampler([image_dir], 2, 16, teacher=(_Grey(), 0.25))
+    for a, b in zip(plain.pairs, taught.pairs):
+        assert (a.lr == b.lr).all()  # inputs untouched
+        expected = 0.75 * a.hr.astype(float) + 0.25 * 127.5
+        assert abs(b.hr.astype(float) - expected).max() <= 1.0  # one uint8 rounding
+    alone = PatchSampler([image_dir], 2, 16, teacher=(_Grey(), 1.0))
+    assert all((p.hr == 128).all() for p in alone.pairs)
+    with pytest.raises(VgxError, match="--teacher-weight 0"):
+        PatchSampler([image_dir], 2, 16, teacher=(_Grey(), 0.0))
+    # a real run with a shipped teacher of the same scale; its card says where the targets came from
+    final = train(_cfg(image_dir, tmp_path / "t", teacher="compact-x2", teacher_weight=0.5))
+    assert "compact-x2's output" in torch.load(final, weights_only=True)["card"]["trained_on"]
+
+
+def test_a_teacher_of_another_scale_or_for_a_real_model_is_refused(image_dir, tmp_path) -> None:
+    with pytest.raises(VgxError, match="--teacher espcn-x4 is a sr model of scale 4"):
+        train(_cfg(image_dir, tmp_path, teacher="espcn-x4"))
+    with pytest.raises(VgxError, match="--teacher is for style nets and the clean SR"):
+        train(_cfg(image_dir, tmp_path, model="espcn-x2-real", teacher="compact-x2"))

@@ -75,7 +75,10 @@ def train(
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
     teacher: Optional[Path] = typer.Option(None, help="style: distil from this trained style model (a full one, for "
                                            "--slim) instead of the VGG-19 losses; with --style too, the painting's "
-                                           "style term stays"),
+                                           "style term stays. Clean SR: a bigger trained SR model of the same scale "
+                                           "(a zoo name or weights) whose output is blended into the targets"),
+    teacher_weight: float = typer.Option(0.5, help="clean SR with --teacher: targets are (1-w) * HR + w * the "
+                                         "teacher's output"),
     beta: float = typer.Option(0.03, help="vae: weight of the KL term (smaller keeps more of each face; samples "
                                "come from the fitted prior)"),
     perceptual_weight: float = typer.Option(0.0, help="vae: weight of the VGG-19 feature reconstruction term"),
@@ -92,8 +95,7 @@ def train(
             if style is None:
                 raise VgxError("name the style: vgx train style-NAME-slim --teacher MODEL (or --style IMAGE)")
             model = f"style-{(name or style.stem).lower().replace('_', '-')}{'-slim' if slim else ''}"
-        extra = {"style_image": str(style) if style else "", "teacher": str(teacher) if teacher else None,
-                 "style_weight": style_weight, "content_weight": content_weight,
+        extra = {"style_image": str(style) if style else "", "style_weight": style_weight, "content_weight": content_weight,
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "noise_std": stability_noise,
                  "noise_min": stability_noise_min, "perturb": stability_perturb, "relative_stability": stability_relative,
                  "context": stability_context, "occlude": stability_occlude,
@@ -109,7 +111,7 @@ def train(
         batch_size=batch_size, patch_size=patch_size, lr=lr, val_every=val_every, ckpt_every=ckpt_every,
         seed=seed, threads=threads, device=device, degradations=degradations, rescales=_factors(rescales),
         resume=str(resume) if resume else None, init=str(init) if init else None,
-        stop_at=stop_at, ema=ema, extra=extra,
+        stop_at=stop_at, ema=ema, teacher=str(teacher) if teacher else None, teacher_weight=teacher_weight, extra=extra,
     )
     run_training(cfg)
 
