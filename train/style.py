@@ -34,7 +34,7 @@ from vgx.images import caption, center_square, demo_images, list_images, load_rg
 from .degrade import jpeg
 from .recipes import Recipe
 from .style_losses import content_loss, gram, random_motion, stability_loss, style_loss, tv_loss, warp
-from .tensors import device_of, to_tensor, to_uint8
+from .tensors import check_bf16, device_of, to_tensor, to_uint8
 from .vgg import VGG19Features
 
 CONTENT_LAYER = "relu3_1"
@@ -111,10 +111,11 @@ class StyleRecipe(Recipe):
                  stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
                  perturb: str = "pixel", motion_px: float = 4.0, relative_stability: bool = False,
                  context: bool = False, occlude: bool = False, octaves: int = OCTAVES,
-                 lossnet: str | None = None, teacher: str | None = None) -> None:
+                 lossnet: str | None = None, teacher: str | None = None, bf16: bool = False) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
         self.model, self.card = model, card
+        self.bf16 = bf16 and check_bf16(device_of(model))
         self.w = {"content": content_weight, "style": style_weight, "tv": tv_weight, "stability": stability_weight,
                   "distill": 1000.0}  # MSE x 1000: the scale of the stability term
         # the stability term's sensor noise: std noise_std, or per sample log-uniform in [noise_min, noise_std]
@@ -148,6 +149,8 @@ class StyleRecipe(Recipe):
             self.provenance = f"; distilled from {tcard.name} ({tcard.train_steps} steps)"  # the loop adds it to the card
         if style_image and octaves != OCTAVES:
             self.provenance += f"; style Grams over {octaves} octaves"
+        if self.bf16:
+            self.provenance += "; bfloat16 autocast"
         if style_image:
             self.octaves, self.style_weights = octaves, style_weights(octaves)
             self.lossnet = VGG19Features(lossnet, (CONTENT_LAYER, *STYLE_LAYERS))
@@ -157,18 +160,31 @@ class StyleRecipe(Recipe):
         self.opt = torch.optim.Adam(model.parameters(), lr=lr)
         self.optims = {"opt": self.opt}
 
+    def _autocast(self) -> torch.autocast:
+        """The nets' convolutions in bfloat16 (--bf16); the losses stay in fp32 outside it."""
+        return torch.autocast(device_of(self.model).type, dtype=torch.bfloat16, enabled=self.bf16)
+
+    def _forward(self, net: nn.Module, x: Tensor) -> Tensor:
+        with self._autocast():
+            return net(x).float()
+
+    def _features(self, x: Tensor, octaves: int = 1) -> dict[str, Tensor]:
+        with self._autocast():
+            feats = self.lossnet.features(x, octaves)
+        return {k: v.float() for k, v in feats.items()}
+
     def losses(self, content: Tensor, out: Tensor) -> dict[str, Tensor]:
         if self.teacher is not None:
             with torch.no_grad():
-                target_out = self.teacher(content)
+                target_out = self._forward(self.teacher, content)
             parts = {"distill": torch.nn.functional.mse_loss(out, target_out)}
             if self.style_targets is not None:
-                parts["style"] = self._style(self.lossnet.features(out, self.octaves))
+                parts["style"] = self._style(self._features(out, self.octaves))
             return parts
         assert self.style_targets is not None
         with torch.no_grad():
-            target = self.lossnet(content)
-        feats = self.lossnet.features(out, self.octaves)
+            target = self._features(content)
+        feats = self._features(out, self.octaves)
         parts = {"content": content_loss(feats, target, CONTENT_LAYER),
                  "style": self._style(feats)}
         if self.w["tv"] > 0:
@@ -186,11 +202,11 @@ class StyleRecipe(Recipe):
         frames = self._next_frame(content, around) if self.w["stability"] > 0 else None
         if frames is not None:
             content = frames[0]  # the codec pair's first frame is the decoded crop
-        out = self.model(content)
+        out = self._forward(self.model, content)
         parts = self.losses(content, out)
         if frames is not None:
             _, theta, next_frame, relative_to, keep = frames
-            parts["stability"] = stability_loss(self.model(next_frame), out, theta, relative_to, keep)
+            parts["stability"] = stability_loss(self._forward(self.model, next_frame), out, theta, relative_to, keep)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
