@@ -102,3 +102,21 @@ def test_the_study_s_smoothing_figures_and_table() -> None:
            "smoothed": [{"strength": 0.8, "clips": {"pan": fig}, "flicker_max": fig["flicker"]}]}
     table = smoothing_markdown([row])
     assert "temporal smoothing at 0.8" in table and f"| 3.00 -> {fig['flicker']:.2f} |" in table
+
+
+def test_the_loss_gap_study_scores_the_photo_zero_content_and_the_painting_less_style(shared_data) -> None:
+    """style_loss_gap evaluates the training objective: the photo as its own output has no content
+    error; the painting (as every output) is nearer the painting's Grams than the photo is."""
+    from vgx.benchmarks.studies.style_loss_gap import loss_terms, markdown
+    from vgx.images import load_rgb
+
+    painting = load_rgb(shared_data / "style/style-images/udnie.jpg")[:256, :256]
+    photo = np.ascontiguousarray(demo_images()["astronaut"][:256, :256])
+    itself = loss_terms(lambda rgb: rgb, [photo], "udnie", 3)
+    painted = loss_terms(lambda rgb: painting, [photo], "udnie", 3)
+    assert itself["content"] == pytest.approx(0.0, abs=1e-9) and painted["content"] > 0.1
+    assert len(itself) == 2 + 10 and itself["style"] == pytest.approx(sum(v for k, v in itself.items()
+                                                                         if k not in ("content", "style")))
+    assert painted["style"] < 0.5 * itself["style"]
+    table = markdown([{"model": "photo", "terms": itself}, {"model": "painting", "terms": painted}], 3)
+    assert "| photo | 0.000 |" in table and "relu3_4@4" in table
