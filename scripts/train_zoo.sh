@@ -80,7 +80,7 @@ stabilize() {  # style file run [--slim]: the texture/flicker curve's last two p
   STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STY_OUT=$run-stab20000 sty "$style" "$file" "$@" --init "$run-stab5000/model.pt"
 }
 distil() {  # style teacher-run out steps init-weights [vgx train options]: the slim as the full model's
-  # student (pixel MSE to its output + stability 20000); with --style, the painting's style term too
+  # student (pixel MSE to its output + stability 20000); with --style, the painting's style term too; BF16=1: --bf16
   local style=$1 teacher=$2 out=$3 steps=$4 init=$5 resume=()
   shift 5
   [ "$(done_steps "$out")" -ge "$steps" ] && return 0
@@ -89,8 +89,8 @@ distil() {  # style teacher-run out steps init-weights [vgx train options]: the 
   teacher=$(weights_of "$teacher")
   vgx train "style-$style-slim" --teacher "$teacher" --data "$D/train/BSD200" --data "$D/train/T91" \
     --val "${VGX_DATA:-../shared/data}/style/content-images" --out "$out" --steps "$steps" --batch-size 2 --patch-size 256 \
-    --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every "${CKPT_EVERY:-50}" --init "$init" "$@" "${resume[@]}" \
-    >>"$out/console.log" 2>&1
+    --lr 5e-4 --stability-weight 20000 --threads 1 --ckpt-every "${CKPT_EVERY:-50}" --init "$init" ${BF16:+--bf16} "$@" \
+    "${resume[@]}" >>"$out/console.log" 2>&1
 }
 # style-c / slim-c: these styles (name:painting), or the ones in $STYLES (scripts/gpu_train.sh: one per process)
 STYLES=${STYLES:-starry-night:starry_night.jpg wave:wave.jpg the-scream:the_scream.jpg composition-vii:composition_vii.jpg}
@@ -175,14 +175,18 @@ case "${1:-a}" in
     # 0.89, 1.41 (benchmarks/studies/style_loss_gap.py), so a stiffer term is not what keeps it from the
     # painting. FREE_STEPS (default 1200) at stability FREE_STABILITY (default 0), lr FREE_LR (default 3e-4;
     # 1e-3 from the shipped weights turned the outputs green by step 60, style term 1.2 -> 6), style weight 7
-    # at 3 octaves, from the shipped weights (FREE_INIT=scratch: from nothing), then 400 at 20000 (lr 3e-4);
+    # at 3 octaves, from the shipped weights of FREE_STYLE (name:painting, default udnie:udnie.jpg;
+    # FREE_INIT=scratch: from nothing, which at lr 1e-3 and stability 1000 had the style term at 2.35 by
+    # step 500 where the shipped weights' run had 0.63), then 400 at FREE_HOLD (default 20000; lr 3e-4);
     # --bf16: twice the steps an hour on this CPU
-    st=${FREE_STABILITY:-0} n=${FREE_STEPS:-1200} lr=${FREE_LR:-3e-4} init=(--init train/weights/style-udnie.pt)
+    s=${FREE_STYLE:-udnie:udnie.jpg} st=${FREE_STABILITY:-0} n=${FREE_STEPS:-1200} lr=${FREE_LR:-3e-4}
+    init=(--init "train/weights/style-${s%%:*}.pt")
     [ "${FREE_INIT:-}" = scratch ] && init=()
-    out=$RUNS/style-udnie-free$st-lr$lr${FREE_INIT:+-$FREE_INIT}
-    STYLE_STEPS=$n STABILITY=$st LR=$lr STYLE_WEIGHT=7 STY_OUT=$out sty udnie udnie.jpg "${init[@]}" --style-octaves 3 --bf16
-    STYLE_STEPS=400 STABILITY=20000 LR=3e-4 STYLE_WEIGHT=7 STY_OUT=$out-stab20000 sty udnie udnie.jpg \
-      --init "$out/model.pt" --style-octaves 3 --bf16
+    out=$RUNS/style-${s%%:*}-free$st-lr$lr${FREE_INIT:+-$FREE_INIT}
+    STYLE_STEPS=$n STABILITY=$st LR=$lr STYLE_WEIGHT=7 STY_OUT=$out sty "${s%%:*}" "${s#*:}" "${init[@]}" --style-octaves 3 \
+      --bf16
+    STYLE_STEPS=400 STABILITY=${FREE_HOLD:-20000} LR=3e-4 STYLE_WEIGHT=7 STY_OUT=$out-stab${FREE_HOLD:-20000} \
+      sty "${s%%:*}" "${s#*:}" --init "$out/model.pt" --style-octaves 3 --bf16
     ;;
   style-noise)  # bikes (near still: under a level of change a frame) flickers 1.7-2.4 for every full style,
     # whose stability term only ever saw noise of std 0.04 (10 levels): 400 more steps at 20000 from the
