@@ -115,7 +115,9 @@ class StyleRecipe(Recipe):
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
         self.model, self.card = model, card
-        self.bf16 = bf16 and check_bf16(device_of(model))
+        if bf16:
+            check_bf16(device_of(model))
+        self.bf16 = bf16
         self.w = {"content": content_weight, "style": style_weight, "tv": tv_weight, "stability": stability_weight,
                   "distill": 1000.0}  # MSE x 1000: the scale of the stability term
         # the stability term's sensor noise: std noise_std, or per sample log-uniform in [noise_min, noise_std]

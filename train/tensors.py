@@ -29,12 +29,11 @@ def native_bf16(device: torch.device) -> bool:
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def check_bf16(device: torch.device) -> bool:
-    """True where bfloat16 convolutions run natively on `device`, else a one-line error: without
+def check_bf16(device: torch.device) -> None:
+    """A one-line error unless bfloat16 convolutions run natively on `device`: without
     AVX-512 BF16 / AMX (CPU) or an Ampere-or-later GPU, oneDNN and cuDNN emulate them, slower than fp32."""
     from vgx.errors import VgxError
 
     if not native_bf16(device):
         raise VgxError(f"--bf16: this {'GPU' if device.type == 'cuda' else 'CPU'} has no native bfloat16 "
                        "(AVX-512 BF16 / AMX, or an Ampere-or-later GPU); train in fp32 (leave --bf16 out)")
-    return True

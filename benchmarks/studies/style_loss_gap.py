@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.progress import track
@@ -34,26 +36,37 @@ from vgx.benchmarks.studies.style_quality import (
 )
 
 
+@cache
+def objective(style: str, octaves: int) -> tuple[Any, dict[str, Any]]:
+    """(the VGG-19 loss network, the painting's Gram targets by term), made once per painting, as training makes them."""
+    import torch
+
+    from vgx.train.style import CONTENT_LAYER, STYLE_LAYERS, load_style_image, style_weights
+    from vgx.train.style_losses import gram
+    from vgx.train.vgg import VGG19Features
+
+    net = VGG19Features(None, (CONTENT_LAYER, *STYLE_LAYERS))
+    with torch.no_grad():
+        painting = net.features(load_style_image(PAINTINGS / PAINTING_OF[style], 512), octaves)
+    return net, {k: gram(painting[k]) for k in style_weights(octaves)}
+
+
 def loss_terms(stylize: Stylize, photos: list[np.ndarray], style: str, octaves: int) -> dict[str, float]:
     """Mean over the photos of the content term and each Gram term (relative errors, as trained)."""
     import torch
 
-    from vgx.train.style import CONTENT_LAYER, STYLE_LAYERS, load_style_image, style_weights
-    from vgx.train.style_losses import content_loss, gram, style_loss
-    from vgx.train.vgg import VGG19Features
+    from vgx.train.style import CONTENT_LAYER
+    from vgx.train.style_losses import content_loss, style_loss
+    from vgx.train.tensors import to_tensor
 
-    net = VGG19Features(None, (CONTENT_LAYER, *STYLE_LAYERS))
-    terms = style_weights(octaves)
+    net, targets = objective(style, octaves)
     with torch.no_grad():
-        painting = net.features(load_style_image(PAINTINGS / PAINTING_OF[style], 512), octaves)
-        targets = {k: gram(painting[k]) for k in terms}
         sums: dict[str, float] = {}
         for photo in photos:
-            x, y = (torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))).float().div(255)[None]
-                    for a in (photo, stylize(photo)))
+            x, y = to_tensor(photo), to_tensor(stylize(photo))
             feats = net.features(y, octaves)
             row = {"content": float(content_loss(feats, net(x), CONTENT_LAYER)),
-                   **{k: float(style_loss(feats, targets, {k: 1.0})) for k in terms}}
+                   **{k: float(style_loss(feats, targets, {k: 1.0})) for k in targets}}
             for k, v in row.items():
                 sums[k] = sums.get(k, 0.0) + v / len(photos)
     return {"style": sum(v for k, v in sums.items() if k != "content"), **sums}

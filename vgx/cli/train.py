@@ -72,7 +72,7 @@ def train(
     style_octaves: int = typer.Option(2, help="style: Grams of the output at full size and of copies downscaled 2x "
                                       "(2) and 4x (3): larger strokes"),
     bf16: bool = typer.Option(False, "--bf16", help="style: the nets in bfloat16 (autocast; losses and weights fp32): "
-                              "~1.9x faster a step on CPUs with AVX-512 BF16 or AMX (refused elsewhere)"),
+                              "~1.7x faster a step on CPUs with AVX-512 BF16 or AMX (refused elsewhere)"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
                                               "(default: $VGX_LOSSNET, ../shared/data/lossnets)"),
     teacher: Optional[Path] = typer.Option(None, help="style: distil from this trained style model (a full one, for "
