@@ -3,7 +3,7 @@
 # Set5 watched during training (never trained on). Each run resumes from its own last.pt
 # when one exists, so a later session continues where this one stopped; a larger step
 # count than the run was started with restarts the cosine schedule from there.
-# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, style-weight, style-free, slim-perturb, style-occlude, slim-occlude, real-a..real-l, clean-d..clean-k, faces, faces-v2, faces-v3: 1-thread
+# Usage: scripts/train_zoo.sh STREAM   (a, b, c, fuse-a..fuse-e, style-a..style-c, style-curve, style-perturb, style-weight, style-free, style-detail, slim-perturb, style-occlude, slim-occlude, real-a..real-l, clean-d..clean-k, faces, faces-v2, faces-v3: 1-thread
 # streams, two at a time for 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -187,6 +187,16 @@ case "${1:-a}" in
       --bf16
     STYLE_STEPS=400 STABILITY=${FREE_HOLD:-20000} LR=3e-4 STYLE_WEIGHT=7 STY_OUT=$out-stab${FREE_HOLD:-20000} \
       sty "${s%%:*}" "${s#*:}" --init "$out/model.pt" --style-octaves 3 --bf16
+    ;;
+  style-detail)  # the free run's texture held still by a stability term that flattening does not lower:
+    # --stability-per-detail charges the output's squared change over its own detail energy (train/style_losses.py).
+    # DETAIL_STEPS (default 600) at weight DETAIL_WEIGHT (default 15: on training crops the shipped udnie scores
+    # 0.27, the free run 4.06, a hold at 20000 0.38), style weight 7 at 3 octaves, lr 3e-4, --bf16, from
+    # DETAIL_INIT (a run folder or weights; default the udnie free run), one setting per call
+    s=${FREE_STYLE:-udnie:udnie.jpg} w=${DETAIL_WEIGHT:-15} n=${DETAIL_STEPS:-600}
+    init=${DETAIL_INIT:-$RUNS/style-${s%%:*}-free0-lr3e-4}
+    STYLE_STEPS=$n STABILITY=$w LR=3e-4 STYLE_WEIGHT=7 STY_OUT=$RUNS/style-${s%%:*}-detail$w-from-$(basename "$init" .pt) \
+      sty "${s%%:*}" "${s#*:}" --init "$(weights_of "$init")" --style-octaves 3 --bf16 --stability-per-detail
     ;;
   style-noise)  # bikes (near still: under a level of change a frame) flickers 1.7-2.4 for every full style,
     # whose stability term only ever saw noise of std 0.04 (10 levels): 400 more steps at 20000 from the

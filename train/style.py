@@ -110,7 +110,7 @@ class StyleRecipe(Recipe):
                  content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
                  stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
                  perturb: str = "pixel", motion_px: float = 4.0, relative_stability: bool = False,
-                 context: bool = False, occlude: bool = False, octaves: int = OCTAVES,
+                 context: bool = False, occlude: bool = False, per_detail: bool = False, octaves: int = OCTAVES,
                  lossnet: str | None = None, teacher: str | None = None, bf16: bool = False) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
@@ -129,6 +129,9 @@ class StyleRecipe(Recipe):
         if perturb not in PERTURBATIONS:
             raise VgxError(f"--stability-perturb {perturb!r}: one of {', '.join(PERTURBATIONS)}")
         self.perturb, self.relative = perturb, relative_stability
+        if per_detail and relative_stability:
+            raise VgxError("--stability-per-detail and --stability-relative are two ways to charge the same term: pick one")
+        self.per_detail = per_detail
         # the moved frame shows real content where the move brings new pixels in (the sampler's crops
         # carry CONTEXT_MARGIN around them), not black: what enters a panning frame changes every
         # InstanceNorm's statistics, and so the whole output (bikes: a bus roof moving through)
@@ -208,7 +211,8 @@ class StyleRecipe(Recipe):
         parts = self.losses(content, out)
         if frames is not None:
             _, theta, next_frame, relative_to, keep = frames
-            parts["stability"] = stability_loss(self._forward(self.model, next_frame), out, theta, relative_to, keep)
+            parts["stability"] = stability_loss(self._forward(self.model, next_frame), out, theta, relative_to, keep,
+                                                self.per_detail)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()

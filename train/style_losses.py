@@ -63,8 +63,14 @@ def warp(x: Tensor, theta: Tensor) -> tuple[Tensor, Tensor]:
     return moved, (inside > 0.999).to(x.dtype)
 
 
+def detail(x: Tensor, size: int = 5) -> Tensor:
+    """x less its local mean over size x size pixels: the strokes and edges, not the shading."""
+    return x - F.avg_pool2d(x, size, stride=1, padding=size // 2, count_include_pad=False)
+
+
 def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor,
-                   relative_to: tuple[Tensor, Tensor] | None = None, keep: Tensor | None = None) -> Tensor:
+                   relative_to: tuple[Tensor, Tensor] | None = None, keep: Tensor | None = None,
+                   per_detail: bool = False) -> Tensor:
     """MSE between f(move(x) + noise) and move(f(x)) where both are defined (and `keep`, N x 1 x H x W
     on the next frame's grid, is 1: outside an object that crosses the scene).
 
@@ -72,10 +78,23 @@ def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor,
     over the mean absolute input change, as the flicker figure counts it. The MSE charges a
     change by its size, so the tiny changes of a near-still compressed clip cost almost nothing
     however much the net amplifies them (and its gradient vanishes as they shrink); the ratio
-    charges the amplification at every size."""
+    charges the amplification at every size.
+
+    With `per_detail`: per sample, the squared change over the output's own detail energy (its
+    squared difference from a 5x5 local mean), both where the mask is. The plain MSE falls as the
+    output flattens, so it buys stability with texture; this ratio is the same for an output and a
+    flattened copy of it (scaling the strokes by a scales both sides by a^2), so only a stiller
+    output, not a flatter one, lowers it."""
     target, mask = warp(out, theta)
     if keep is not None:
         mask = mask * keep
+    if per_detail:
+        change = ((out_of_moved - target) ** 2 * mask).sum((1, 2, 3))
+        # the detail of the output itself, moved (the moved output's zero border would count as an edge)
+        energy = (warp(detail(out), theta)[0] ** 2 * mask).sum((1, 2, 3))
+        # a flat output (a blank crop) has no strokes to keep still: a floor of 1 level's contrast a pixel
+        floor = (1 / 255) ** 2 * mask.sum((1, 2, 3)) * out.shape[1]
+        return (change / torch.maximum(energy, floor)).mean()
     if relative_to is None:
         return ((out_of_moved - target) ** 2 * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
     nxt, moved = relative_to

@@ -296,6 +296,36 @@ def test_the_relative_stability_term_charges_amplification_at_every_size_of_chan
     assert stability_loss(x, x, torch.eye(2, 3).expand(2, 2, 3), (x, x)).item() < 1e-3  # no change in, none out
 
 
+def test_the_per_detail_stability_term_is_not_lowered_by_flattening_the_output() -> None:
+    from vgx.train.style_losses import random_motion, stability_loss, warp
+
+    torch.manual_seed(0)
+    x = torch.nn.functional.avg_pool2d(torch.rand(2, 3, 64, 64), 3, 1, 1) * 0.5 + 0.25
+    theta = random_motion(2, 4.0, (64, 64))
+    moved, _ = warp(x, theta)
+    nxt = moved + 0.04 * torch.randn_like(moved)
+    for contrast in (1.0, 0.25):  # the strokes at full strength, and flattened to a quarter
+        net = lambda t, a=contrast: a * (t - 0.5) + 0.5  # noqa: E731 - per pixel, follows the noise with gain a
+        plain = stability_loss(net(nxt), net(x), theta).item()
+        per_detail = stability_loss(net(nxt), net(x), theta, per_detail=True).item()
+        if contrast == 1.0:
+            full = (plain, per_detail)
+    assert plain == pytest.approx(full[0] / 16, rel=1e-3)  # the plain MSE pays for flattening: a^2
+    assert per_detail == pytest.approx(full[1], rel=1e-3) and per_detail > 0.1  # this one does not
+    still = lambda t: t  # noqa: E731 - a motion-equivariant net shown the noiseless move
+    assert stability_loss(still(moved), still(x), theta, per_detail=True).item() < 1e-3
+    flat = torch.full_like(x, 0.5)  # no strokes at all: the floor keeps the ratio finite
+    assert stability_loss(flat, flat, theta, per_detail=True).item() < 1e-6
+
+
+def test_per_detail_and_relative_stability_are_refused_together(teacher: str) -> None:
+    from vgx.train.style import StyleRecipe
+
+    card = zoo.resolve("style-udnie-slim").card()
+    with pytest.raises(VgxError, match="pick one"):
+        StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, relative_stability=True, per_detail=True)
+
+
 def test_the_context_move_brings_in_real_content_and_moves_the_crop_as_the_plain_warp_does() -> None:
     from vgx.train.style import CONTEXT_MARGIN, StyleRecipe
     from vgx.train.style_losses import random_motion, stability_loss, warp
