@@ -110,7 +110,8 @@ class StyleRecipe(Recipe):
                  content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.0,
                  stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
                  perturb: str = "pixel", motion_px: float = 4.0, relative_stability: bool = False,
-                 context: bool = False, occlude: bool = False, per_detail: bool = False, octaves: int = OCTAVES,
+                 context: bool = False, occlude: bool = False, per_detail: bool = False, detail_window: int = 0,
+                 octaves: int = OCTAVES,
                  lossnet: str | None = None, teacher: str | None = None, bf16: bool = False) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
@@ -131,7 +132,11 @@ class StyleRecipe(Recipe):
         self.perturb, self.relative = perturb, relative_stability
         if per_detail and relative_stability:
             raise VgxError("--stability-per-detail and --stability-relative are two ways to charge the same term: pick one")
-        self.per_detail = per_detail
+        if detail_window and not per_detail:
+            raise VgxError("--stability-detail-window is a window of --stability-per-detail: add that")
+        if detail_window < 0 or detail_window % 2 != 1 and detail_window:
+            raise VgxError(f"--stability-detail-window {detail_window}: an odd number of pixels (0: the whole crop)")
+        self.per_detail, self.detail_window = per_detail, detail_window
         # the moved frame shows real content where the move brings new pixels in (the sampler's crops
         # carry CONTEXT_MARGIN around them), not black: what enters a panning frame changes every
         # InstanceNorm's statistics, and so the whole output (bikes: a bus roof moving through)
@@ -212,7 +217,7 @@ class StyleRecipe(Recipe):
         if frames is not None:
             _, theta, next_frame, relative_to, keep = frames
             parts["stability"] = stability_loss(self._forward(self.model, next_frame), out, theta, relative_to, keep,
-                                                self.per_detail)
+                                                self.per_detail, self.detail_window)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -63,6 +63,9 @@ def warp(x: Tensor, theta: Tensor) -> tuple[Tensor, Tensor]:
     return moved, (inside > 0.999).to(x.dtype)
 
 
+LOCAL_DETAIL_FLOOR = (2 / 255) ** 2  # a flat patch (sky) counts as 2 levels of contrast: still, not infinitely
+
+
 def detail(x: Tensor, size: int = 5) -> Tensor:
     """x less its local mean over size x size pixels: the strokes and edges, not the shading."""
     return x - F.avg_pool2d(x, size, stride=1, padding=size // 2, count_include_pad=False)
@@ -70,7 +73,7 @@ def detail(x: Tensor, size: int = 5) -> Tensor:
 
 def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor,
                    relative_to: tuple[Tensor, Tensor] | None = None, keep: Tensor | None = None,
-                   per_detail: bool = False) -> Tensor:
+                   per_detail: bool = False, detail_window: int = 0) -> Tensor:
     """MSE between f(move(x) + noise) and move(f(x)) where both are defined (and `keep`, N x 1 x H x W
     on the next frame's grid, is 1: outside an object that crosses the scene).
 
@@ -84,10 +87,17 @@ def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor,
     squared difference from a 5x5 local mean), both where the mask is. The plain MSE falls as the
     output flattens, so it buys stability with texture; this ratio is the same for an output and a
     flattened copy of it (scaling the strokes by a scales both sides by a^2), so only a stiller
-    output, not a flatter one, lowers it."""
+    output, not a flatter one, lowers it. With `detail_window` as well: per pixel, over the detail
+    energy of the detail_window x detail_window pixels around it, so that flattening one part of
+    the picture (a sky's strokes) does not pay either, where the whole crop's energy stays."""
     target, mask = warp(out, theta)
     if keep is not None:
         mask = mask * keep
+    if per_detail and detail_window:
+        local = F.avg_pool2d(detail(out).square().mean(1, keepdim=True), detail_window, stride=1,
+                             padding=detail_window // 2, count_include_pad=False)
+        ratio = (out_of_moved - target) ** 2 / warp(local, theta)[0].clamp_min(LOCAL_DETAIL_FLOOR)
+        return (ratio * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
     if per_detail:
         change = ((out_of_moved - target) ** 2 * mask).sum((1, 2, 3))
         # the detail of the output itself, moved (the moved output's zero border would count as an edge)

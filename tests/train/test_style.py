@@ -318,12 +318,38 @@ def test_the_per_detail_stability_term_is_not_lowered_by_flattening_the_output()
     assert stability_loss(flat, flat, theta, per_detail=True).item() < 1e-6
 
 
-def test_per_detail_and_relative_stability_are_refused_together(teacher: str) -> None:
+def test_the_windowed_per_detail_term_is_not_lowered_by_flattening_part_of_the_output() -> None:
+    from vgx.train.style_losses import random_motion, stability_loss, warp
+
+    torch.manual_seed(0)
+    x = torch.nn.functional.avg_pool2d(torch.rand(2, 3, 64, 64), 3, 1, 1) * 0.5 + 0.25
+    theta = random_motion(2, 4.0, (64, 64))
+    moved, _ = warp(x, theta)
+    noisy_left = torch.full((1, 1, 64, 64), 0.01)
+    noisy_left[..., :32] = 0.08  # the left half changes most between the frames (a flickering sky)
+    nxt = moved + noisy_left * torch.randn_like(moved)
+    half = torch.ones(1, 1, 64, 64)
+    half[..., :32] = 0.25  # the left half's strokes (and the noise they follow) flattened to a quarter
+    figures = {}
+    for name, gain in (("whole", torch.ones(1, 1, 64, 64)), ("left flat", half)):
+        net = lambda t, g=gain: g * (t - 0.5) + 0.5  # noqa: E731 - per pixel: follows the noise with gain g
+        figures[name] = (stability_loss(net(nxt), net(x), theta, per_detail=True).item(),
+                         stability_loss(net(nxt), net(x), theta, per_detail=True, detail_window=9).item())
+    (whole_crop, window), (whole_crop_flat, window_flat) = figures["whole"], figures["left flat"]
+    assert whole_crop_flat < 0.7 * whole_crop  # over the whole crop, a flatter half pays
+    assert window_flat == pytest.approx(window, rel=0.1)  # per window it does not (but at the halves' seam)
+
+
+def test_per_detail_options_that_do_not_go_together_are_refused(teacher: str) -> None:
     from vgx.train.style import StyleRecipe
 
     card = zoo.resolve("style-udnie-slim").card()
     with pytest.raises(VgxError, match="pick one"):
         StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, relative_stability=True, per_detail=True)
+    with pytest.raises(VgxError, match="add that"):
+        StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, detail_window=9)
+    with pytest.raises(VgxError, match="odd number"):
+        StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, per_detail=True, detail_window=8)
 
 
 def test_the_context_move_brings_in_real_content_and_moves_the_crop_as_the_plain_warp_does() -> None:

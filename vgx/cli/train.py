@@ -66,6 +66,8 @@ def train(
     stability_per_detail: bool = typer.Option(False, "--stability-per-detail", help="style: charge the stability "
                                               "term as the output's squared change over its own detail energy, which "
                                               "a flatter output does not lower (weight ~1-10)"),
+    stability_detail_window: int = typer.Option(0, help="style, with --stability-per-detail: over the detail energy "
+                                                "of this many pixels around each (odd; 0: the whole crop's)"),
     stability_context: bool = typer.Option(False, "--stability-context", help="style: the stability term's moved frame "
                                            "brings in the real content around the crop (a pan), not black"),
     stability_occlude: bool = typer.Option(False, "--stability-occlude", help="style: an object (a square of another "
@@ -103,7 +105,7 @@ def train(
         extra = {"style_image": str(style) if style else "", "style_weight": style_weight, "content_weight": content_weight,
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "noise_std": stability_noise,
                  "noise_min": stability_noise_min, "perturb": stability_perturb, "relative_stability": stability_relative,
-                 "per_detail": stability_per_detail,
+                 "per_detail": stability_per_detail, "detail_window": stability_detail_window,
                  "context": stability_context, "occlude": stability_occlude,
                  "style_size": style_size, "octaves": style_octaves, "bf16": bf16,
                  "lossnet": str(lossnet) if lossnet else None}
