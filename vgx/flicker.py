@@ -11,6 +11,8 @@ anything that itself follows DIS flow, such as the stream's temporal smoothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import cv2
 import numpy as np
 
@@ -52,20 +54,32 @@ def _flow(name: str):
     raise ValueError(f"flow must be dis or farneback, not {name!r}")
 
 
-def flicker_ratio(inputs: list[np.ndarray], outputs: list[np.ndarray], flow: str = "dis") -> float:
-    """Frames as uint8 BGR (outputs may have another size: they are resized to the input's)."""
+def frame_changes(inputs: list[np.ndarray], outputs: list[np.ndarray], flow: str = "dis"
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per consecutive pair: (output change, input change, consistent-flow mask, the input's motion in
+    px), H x W each (the change averaged over channels), on the input's grid. Frames as uint8 BGR (outputs may have
+    another size: they are resized to the input's)."""
     if len(inputs) != len(outputs) or len(inputs) < 2:
         raise ValueError("flicker needs as many outputs as inputs, and at least two frames")
     calc = _flow(flow)
     h, w = inputs[0].shape[:2]
     outs = [o if o.shape[:2] == (h, w) else cv2.resize(o, (w, h), interpolation=cv2.INTER_AREA) for o in outputs]
-    num = den = 0.0
     for t in range(1, len(inputs)):
         g0, g1 = _gray(inputs[t - 1]), _gray(inputs[t])
         back = calc(g1, g0)  # where each pixel of t was in t-1
-        mask = consistent(back, calc(g0, g1))
-        if not mask.any():
-            continue
-        num += float(change(outs[t], outs[t - 1], back)[mask].mean())
-        den += float(change(inputs[t], inputs[t - 1], back)[mask].mean())
+        yield (_per_pixel(change(outs[t], outs[t - 1], back)), _per_pixel(change(inputs[t], inputs[t - 1], back)),
+               consistent(back, calc(g0, g1)), np.hypot(back[..., 0], back[..., 1]))
+
+
+def _per_pixel(c: np.ndarray) -> np.ndarray:
+    return c.mean(-1) if c.ndim == 3 else c
+
+
+def flicker_ratio(inputs: list[np.ndarray], outputs: list[np.ndarray], flow: str = "dis") -> float:
+    """Frames as uint8 BGR (outputs may have another size: they are resized to the input's)."""
+    num = den = 0.0
+    for out_change, in_change, mask, _ in frame_changes(inputs, outputs, flow):
+        if mask.any():
+            num += float(out_change[mask].mean())
+            den += float(in_change[mask].mean())
     return num / den if den > 0 else float("inf")

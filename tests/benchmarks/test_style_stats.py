@@ -120,3 +120,30 @@ def test_the_loss_gap_study_scores_the_photo_zero_content_and_the_painting_less_
     assert painted["style"] < 0.5 * itself["style"]
     table = markdown([{"model": "photo", "terms": itself}, {"model": "painting", "terms": painted}], 3)
     assert "| photo | 0.000 |" in table and "relu3_4@4" in table
+
+
+def test_the_flicker_map_finds_flicker_on_what_moves() -> None:
+    # flicker_map: a still scene with a textured square sliding across it; the "model" adds noise of
+    # its own on the square only (strokes that swim with an object), so the ratio on what moves is
+    # above 1, what stands still stays near it, and most of the output's change is on the square
+    from vgx.benchmarks.studies.flicker_map import flicker_map, heat, split_figures
+
+    rng = np.random.default_rng(0)
+    scene = cv2.GaussianBlur(rng.integers(0, 256, (120, 160, 3)).astype(np.uint8), (0, 0), 2)
+    patch = cv2.GaussianBlur(rng.integers(0, 256, (40, 40, 3)).astype(np.uint8), (0, 0), 1.5)
+    frames, outs = [], []
+    for t in range(8):
+        f = scene.copy()
+        f[40:80, 20 + 6 * t:60 + 6 * t] = patch  # 6 px a frame
+        noisy = np.clip(f + rng.normal(0, 1.0, f.shape), 0, 255).astype(np.uint8)  # the camera's own noise
+        frames.append(noisy)
+        out = noisy.astype(np.float32)
+        out[40:80, 20 + 6 * t:60 + 6 * t] += rng.normal(0, 12, (40, 40, 3))
+        outs.append(np.clip(out, 0, 255).astype(np.uint8))
+    sums = flicker_map(frames, outs)
+    fig = split_figures(sums)
+    assert fig["on what moves"] > 2.0 and fig["on what stands still"] < 1.5, fig
+    assert fig["share of the change on what moves"] > 0.5 and 0.05 < fig["pixels moving"] < 0.6, fig
+    assert heat(sums["out"]).shape == (120, 160, 3)
+    same = split_figures(flicker_map(frames, frames))  # the identity: 1 everywhere
+    assert same["flicker"] == pytest.approx(1.0, abs=1e-6) and same["on what moves"] == pytest.approx(1.0, abs=1e-6)
