@@ -197,10 +197,13 @@ case "${1:-a}" in
     # whole crop at 5 / 15: texture 0.42 / 0.47, colour 0.24 / 0.21, bikes in the stream 1.79 / 1.59)
     s=${FREE_STYLE:-udnie:udnie.jpg} w=${DETAIL_WEIGHT:-15} n=${DETAIL_STEPS:-600} win=${DETAIL_WINDOW:-0}
     init=${DETAIL_INIT:-$RUNS/style-${s%%:*}-free0-lr3e-4}
+    # DETAIL_OCCLUDE=1: with --stability-occlude (an object crosses the crop; bikes' flicker is on its moving bus roof)
+    occl=()
+    [ -n "${DETAIL_OCCLUDE:-}" ] && occl=(--stability-occlude)
     STYLE_STEPS=$n STABILITY=$w LR=3e-4 STYLE_WEIGHT=7 \
-      STY_OUT=$RUNS/style-${s%%:*}-detail$w${DETAIL_WINDOW:+-win$win}-from-$(basename "$init" .pt) \
+      STY_OUT=$RUNS/style-${s%%:*}-detail$w${DETAIL_WINDOW:+-win$win}${DETAIL_OCCLUDE:+-occl}-from-$(basename "$init" .pt) \
       sty "${s%%:*}" "${s#*:}" --init "$(weights_of "$init")" --style-octaves 3 --bf16 --stability-per-detail \
-      --stability-detail-window "$win"
+      --stability-detail-window "$win" "${occl[@]}"
     ;;
   style-noise)  # bikes (near still: under a level of change a frame) flickers 1.7-2.4 for every full style,
     # whose stability term only ever saw noise of std 0.04 (10 levels): 400 more steps at 20000 from the
