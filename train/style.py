@@ -134,7 +134,7 @@ class StyleRecipe(Recipe):
             raise VgxError("--stability-per-detail and --stability-relative are two ways to charge the same term: pick one")
         if detail_window and not per_detail:
             raise VgxError("--stability-detail-window is a window of --stability-per-detail: add that")
-        if detail_window < 0 or detail_window % 2 != 1 and detail_window:
+        if detail_window < 0 or (detail_window and detail_window % 2 == 0):
             raise VgxError(f"--stability-detail-window {detail_window}: an odd number of pixels (0: the whole crop)")
         self.per_detail, self.detail_window = per_detail, detail_window
         # the moved frame shows real content where the move brings new pixels in (the sampler's crops

@@ -65,7 +65,7 @@ def train(
                                             "instead of the output's squared change"),
     stability_per_detail: bool = typer.Option(False, "--stability-per-detail", help="style: charge the stability "
                                               "term as the output's squared change over its own detail energy, which "
-                                              "a flatter output does not lower (weight ~1-10)"),
+                                              "a flatter output does not lower (weight ~5-15; it kept colour, not texture)"),
     stability_detail_window: int = typer.Option(0, help="style, with --stability-per-detail: over the detail energy "
                                                 "of this many pixels around each (odd; 0: the whole crop's)"),
     stability_context: bool = typer.Option(False, "--stability-context", help="style: the stability term's moved frame "
