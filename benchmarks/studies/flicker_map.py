@@ -22,7 +22,15 @@ import numpy as np
 from rich.progress import track
 
 from vgx.benchmarks.studies import SHARED
-from vgx.benchmarks.studies.style_quality import read_clip, save_strips, short_label, smoothed_clip, torch_stylizer
+from vgx.benchmarks.studies.style_quality import (
+    CLIP_WIDTH,
+    clip_outputs,
+    read_clip,
+    save_strips,
+    short_label,
+    smoothed_clip,
+    torch_stylizer,
+)
 from vgx.flicker import frame_changes
 
 MOVING_PX = 0.5  # a pixel whose input moves this far a frame, on average over the clip, is on a moving object
@@ -76,17 +84,14 @@ def main(argv: list[str] | None = None) -> None:
     found = sorted(args.videos.glob(f"{args.clip}.*"))
     if not found:
         raise SystemExit(f"no clip named {args.clip} in {args.videos}")
-    clip = read_clip(found[0], args.frames, 480)
+    clip = read_clip(found[0], args.frames, CLIP_WIDTH)
     if len(clip) < 2:
         raise SystemExit(f"{found[0]}: fewer than two frames could be read")
     bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in clip]
     mid = len(clip) // 2
     rows, strips = [], []
     for name in track(args.models.split(","), description="models"):
-        stylize, _ = torch_stylizer(name, args.carry)
-        stylize.reset()
-        outs = [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in clip]
-        shown, _ = smoothed_clip(bgr, outs, args.smooth)
+        shown, _ = smoothed_clip(bgr, clip_outputs(torch_stylizer(name, args.carry)[0], clip), args.smooth)
         sums = flicker_map(bgr, shown)
         label = short_label(name)
         rows.append((label, split_figures(sums)))

@@ -21,18 +21,20 @@ import numpy as np
 from rich.progress import track
 
 from vgx.benchmarks.studies import SHARED
-from vgx.benchmarks.studies.style_quality import change_map, read_clip, save_strips, short_label, torch_stylizer
+from vgx.benchmarks.studies.style_quality import (
+    CLIP_WIDTH,
+    change_map,
+    clip_outputs,
+    read_clip,
+    save_strips,
+    short_label,
+    torch_stylizer,
+)
 from vgx.flicker import flicker_ratio
 from vgx.runtime.norm_carry import DEFAULT_KEEP
 
 KEEPS = {"per frame": 0.0, "averaged (keep 0.9)": 0.9, f"averaged (keep {DEFAULT_KEEP['style']}: the stream's)":
          DEFAULT_KEEP["style"], "frozen at frame 0": 1.0}
-
-
-def clip_outputs(name: str, frames: list[np.ndarray], keep: float) -> list[np.ndarray]:
-    """Model `name`'s BGR outputs on RGB `frames`, its norms' statistics carried with `keep`."""
-    stylize, _ = torch_stylizer(name, carry=keep)
-    return [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in frames]
 
 
 def _short(keep: float) -> str:
@@ -60,12 +62,13 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(a.threads)
-    clips = {c: read_clip(a.videos / f"{c}.mp4", a.frames, 480) for c in a.clips.split(",")}
+    clips = {c: read_clip(a.videos / f"{c}.mp4", a.frames, CLIP_WIDTH) for c in a.clips.split(",")}
     rows, pictured = [], {}
     for model in track(a.models.split(","), description="models"):
         for clip, frames in clips.items():
             bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames]
-            outs = {k: clip_outputs(model, frames, v) for k, v in KEEPS.items()}
+            # the model's BGR outputs with its norms' statistics carried with each keep
+            outs = {k: clip_outputs(torch_stylizer(model, carry=v)[0], frames) for k, v in KEEPS.items()}
             rows.append({"model": model, "clip": clip, **{k: flicker_ratio(bgr, o) for k, o in outs.items()}})
             if clip == next(iter(clips)):
                 pictured[model] = outs

@@ -37,6 +37,7 @@ PAINTING_OF = {"wave": "wave.jpg", "starry-night": "starry_night.jpg", "the-scre
                "udnie": "udnie.jpg", "composition-vii": "composition_vii.jpg", "shipwreck": "shipwreck.jpg"}
 Stylize = Callable[[np.ndarray], np.ndarray]  # uint8 RGB (sides multiples of 4) -> uint8 RGB
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
+CLIP_WIDTH = 480  # real clips are read at most this wide (the flicker figures are taken at this size)
 SMOOTH_PICTURED = DEFAULT_STRENGTH["style"]  # the strength `vgx stream` gives style models
 PICTURED_MODELS = 4  # the smoothing picture shows the models that flickered most on its clip
 
@@ -72,6 +73,12 @@ def torch_stylizer(name: str, carry: float | None = None) -> tuple[Stylize, str]
 def reset(stylize: Stylize) -> None:
     """A fresh start for a stateful stylizer (carried norms): a new photo or clip."""
     getattr(stylize, "reset", lambda: None)()
+
+
+def clip_outputs(stylize: Stylize, frames: list[np.ndarray]) -> list[np.ndarray]:
+    """A clip's RGB frames through `stylize` in order from a fresh start, as BGR (what the flicker figures take)."""
+    reset(stylize)
+    return [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in frames]
 
 
 def control_stylizers() -> dict[str, Stylize]:
@@ -140,7 +147,7 @@ def clips_for(videos: Path | None, photos: list[np.ndarray], names: list[str], f
     clips: dict[str, list[np.ndarray]] = {}
     if videos is not None and videos.is_dir():
         for p in sorted(videos.iterdir()):
-            if p.suffix.lower() in VIDEO_SUFFIXES and len(c := read_clip(p, frames, 480)) >= 2:
+            if p.suffix.lower() in VIDEO_SUFFIXES and len(c := read_clip(p, frames, CLIP_WIDTH)) >= 2:
                 clips[p.stem] = c
     for kind, i in (("pan", 0), ("zoom", 1)):
         if len(photos) > i:
@@ -185,8 +192,7 @@ def measure(stylize: Stylize, style: str, meter: StyleMeter, photos: list[np.nda
     smoothed: dict[float, dict[str, dict[str, float]]] = {s: {} for s in smooth}
     for name, frames in clips.items():
         bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in frames]
-        reset(stylize)
-        outs = [np.ascontiguousarray(stylize(f)[:, :, ::-1]) for f in frames]
+        outs = clip_outputs(stylize, frames)
         flicker[name] = round(flicker_ratio(bgr, outs), 3)
         if name == keep:
             kept = outs
