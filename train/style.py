@@ -111,7 +111,7 @@ class StyleRecipe(Recipe):
                  stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
                  perturb: str = "pixel", motion_px: float = 4.0, relative_stability: bool = False,
                  context: bool = False, occlude: bool = False, per_detail: bool = False, detail_window: int = 0,
-                 octaves: int = OCTAVES,
+                 detail_ceiling: float = 0.0, octaves: int = OCTAVES,
                  lossnet: str | None = None, teacher: str | None = None, bf16: bool = False) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
@@ -136,7 +136,12 @@ class StyleRecipe(Recipe):
             raise VgxError("--stability-detail-window is a window of --stability-per-detail: add that")
         if detail_window < 0 or (detail_window and detail_window % 2 == 0):
             raise VgxError(f"--stability-detail-window {detail_window}: an odd number of pixels (0: the whole crop)")
-        self.per_detail, self.detail_window = per_detail, detail_window
+        if detail_ceiling and not per_detail:
+            raise VgxError("--stability-detail-ceiling caps the energy of --stability-per-detail: add that")
+        if detail_ceiling < 0 or (detail_ceiling and not (1 / 255) ** 2 < detail_ceiling < 1):
+            raise VgxError(f"--stability-detail-ceiling {detail_ceiling}: a mean squared detail in (1.5e-5, 1) "
+                           "(the free udnie's is ~0.0016; 0: none)")
+        self.per_detail, self.detail_window, self.detail_ceiling = per_detail, detail_window, detail_ceiling
         # the moved frame shows real content where the move brings new pixels in (the sampler's crops
         # carry CONTEXT_MARGIN around them), not black: what enters a panning frame changes every
         # InstanceNorm's statistics, and so the whole output (bikes: a bus roof moving through)
@@ -217,7 +222,7 @@ class StyleRecipe(Recipe):
         if frames is not None:
             _, theta, next_frame, relative_to, keep = frames
             parts["stability"] = stability_loss(self._forward(self.model, next_frame), out, theta, relative_to, keep,
-                                                self.per_detail, self.detail_window)
+                                                self.per_detail, self.detail_window, self.detail_ceiling)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)
         loss.backward()

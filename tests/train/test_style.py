@@ -318,6 +318,29 @@ def test_the_per_detail_stability_term_is_not_lowered_by_flattening_the_output()
     assert stability_loss(flat, flat, theta, per_detail=True).item() < 1e-6
 
 
+def test_a_detail_ceiling_stops_stronger_strokes_from_lowering_the_per_detail_term() -> None:
+    from vgx.train.style_losses import detail, random_motion, stability_loss, warp
+
+    torch.manual_seed(0)
+    x = torch.nn.functional.avg_pool2d(torch.rand(2, 3, 64, 64), 3, 1, 1) * 0.5 + 0.25
+    theta = random_motion(2, 4.0, (64, 64))
+    noise = 0.02 * torch.randn(2, 3, 64, 64)  # the same flicker whatever the strokes' contrast
+
+    def pair(contrast: float) -> tuple[torch.Tensor, torch.Tensor]:
+        out = contrast * (x - 0.5) + 0.5  # strokes that move with the content, at a contrast
+        return warp(out, theta)[0] + noise, out
+
+    # under the contrast-1 strokes' energy (the term measures it on the moved output, which the warp softens)
+    ceiling = 0.3 * detail(pair(1.0)[1]).square().mean().item()
+    plain = {a: stability_loss(*pair(a), theta, per_detail=True).item() for a in (1.0, 3.0)}
+    capped = {a: stability_loss(*pair(a), theta, per_detail=True, detail_ceiling=ceiling).item() for a in (1.0, 3.0)}
+    assert plain[3.0] < plain[1.0] / 5  # uncapped, three times the contrast cuts the term ~9x with the same flicker
+    assert capped[3.0] == pytest.approx(capped[1.0], rel=0.15)  # capped, it does not
+    flat = {a: stability_loss(warp(a * (x - 0.5) + 0.5, theta)[0] + a * noise, a * (x - 0.5) + 0.5, theta,
+                              per_detail=True, detail_ceiling=ceiling).item() for a in (0.25, 0.5)}
+    assert flat[0.25] == pytest.approx(flat[0.5], rel=1e-3)  # and under it, flattening (strokes and flicker) still does not
+
+
 def test_the_windowed_per_detail_term_is_not_lowered_by_flattening_part_of_the_output() -> None:
     from vgx.train.style_losses import random_motion, stability_loss, warp
 
@@ -350,6 +373,10 @@ def test_per_detail_options_that_do_not_go_together_are_refused(teacher: str) ->
         StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, detail_window=9)
     with pytest.raises(VgxError, match="odd number"):
         StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, per_detail=True, detail_window=8)
+    with pytest.raises(VgxError, match="caps the energy"):
+        StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, detail_ceiling=0.002)
+    with pytest.raises(VgxError, match="mean squared detail"):
+        StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, per_detail=True, detail_ceiling=2.0)
 
 
 def test_the_context_move_brings_in_real_content_and_moves_the_crop_as_the_plain_warp_does() -> None:

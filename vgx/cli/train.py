@@ -68,6 +68,9 @@ def train(
                                               "a flatter output does not lower (weight ~5-15; it kept colour, not texture)"),
     stability_detail_window: int = typer.Option(0, help="style, with --stability-per-detail: over the detail energy "
                                                 "of this many pixels around each (odd; 0: the whole crop's)"),
+    stability_detail_ceiling: float = typer.Option(0.0, help="style, with --stability-per-detail: count the detail "
+                                                   "energy (mean squared, per pixel) up to this and no further, so "
+                                                   "stronger strokes do not lower the term either (0: no ceiling)"),
     stability_context: bool = typer.Option(False, "--stability-context", help="style: the stability term's moved frame "
                                            "brings in the real content around the crop (a pan), not black"),
     stability_occlude: bool = typer.Option(False, "--stability-occlude", help="style: an object (a square of another "
@@ -106,6 +109,7 @@ def train(
                  "tv_weight": tv_weight, "stability_weight": stability_weight, "noise_std": stability_noise,
                  "noise_min": stability_noise_min, "perturb": stability_perturb, "relative_stability": stability_relative,
                  "per_detail": stability_per_detail, "detail_window": stability_detail_window,
+                 "detail_ceiling": stability_detail_ceiling,
                  "context": stability_context, "occlude": stability_occlude,
                  "style_size": style_size, "octaves": style_octaves, "bf16": bf16,
                  "lossnet": str(lossnet) if lossnet else None}
