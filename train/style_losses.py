@@ -77,48 +77,59 @@ def stability_loss(out_of_moved: Tensor, out: Tensor, theta: Tensor,
     """MSE between f(move(x) + noise) and move(f(x)) where both are defined (and `keep`, N x 1 x H x W
     on the next frame's grid, is 1: outside an object that crosses the scene).
 
-    With `relative_to` = (the next input, move(x)): per sample, the mean absolute output change
-    over the mean absolute input change, as the flicker figure counts it. The MSE charges a
-    change by its size, so the tiny changes of a near-still compressed clip cost almost nothing
-    however much the net amplifies them (and its gradient vanishes as they shrink); the ratio
-    charges the amplification at every size.
-
-    With `per_detail`: per sample, the squared change over the output's own detail energy (its
-    squared difference from a 5x5 local mean), both where the mask is. The plain MSE falls as the
-    output flattens, so it buys stability with texture; this ratio is the same for an output and a
-    flattened copy of it (scaling the strokes by a scales both sides by a^2), so only a stiller
-    output, not a flatter one, lowers it. With `detail_window` as well: per pixel, over the detail
-    energy of the detail_window x detail_window pixels around it, so that flattening one part of
-    the picture (a sky's strokes) does not pay either, where the whole crop's energy stays.
-
-    With `detail_ceiling` (a mean squared detail per pixel and channel, > 0): the energy counts up to
-    it and no further. A ratio can be lowered from below too: left long enough, the net raised its
-    strokes' contrast faster than their change (udnie, 600 -> 1200 steps: energy 0.0030 -> 0.0100).
-    Under the ceiling flattening still does not pay; over it, stronger strokes do not either."""
+    The plain MSE falls as the output flattens, so it buys stability with texture. Two other ways
+    to charge the same change: `relative_to` (the next input, move(x)) divides it by the input's
+    change (change_over_input_change), `per_detail` by the output's own detail energy
+    (change_over_detail, with `detail_window` and `detail_ceiling`)."""
     target, mask = warp(out, theta)
     if keep is not None:
         mask = mask * keep
-    if per_detail and detail_window:
-        local = F.avg_pool2d(detail(out).square().mean(1, keepdim=True), detail_window, stride=1,
-                             padding=detail_window // 2, count_include_pad=False)
-        local = warp(local, theta)[0].clamp_min(LOCAL_DETAIL_FLOOR)
-        ratio = (out_of_moved - target) ** 2 / (local.clamp_max(detail_ceiling) if detail_ceiling else local)
-        return (ratio * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
+    change = out_of_moved - target
     if per_detail:
-        change = ((out_of_moved - target) ** 2 * mask).sum((1, 2, 3))
-        # the detail of the output itself, moved (the moved output's zero border would count as an edge)
-        energy = (warp(detail(out), theta)[0] ** 2 * mask).sum((1, 2, 3))
-        # a flat output (a blank crop) has no strokes to keep still: a floor of 1 level's contrast a pixel
-        elements = mask.sum((1, 2, 3)) * out.shape[1]
-        energy = torch.maximum(energy, (1 / 255) ** 2 * elements)
-        if detail_ceiling:
-            energy = torch.minimum(energy, detail_ceiling * elements)
-        return (change / energy).mean()
-    if relative_to is None:
-        return ((out_of_moved - target) ** 2 * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
-    nxt, moved = relative_to
-    out_change = ((out_of_moved - target).abs() * mask).sum((1, 2, 3))
+        return change_over_detail(change, out, theta, mask, detail_window, detail_ceiling)
+    if relative_to is not None:
+        return change_over_input_change(change, *relative_to, mask)
+    return (change**2 * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
+
+
+def change_over_input_change(change: Tensor, nxt: Tensor, moved: Tensor, mask: Tensor) -> Tensor:
+    """Per sample, the mean absolute output change over the mean absolute input change, as the
+    flicker figure counts it. The MSE charges a change by its size, so the tiny changes of a
+    near-still compressed clip cost almost nothing however much the net amplifies them (and its
+    gradient vanishes as they shrink); the ratio charges the amplification at every size."""
+    out_change = (change.abs() * mask).sum((1, 2, 3))
     in_change = ((nxt - moved).abs() * mask).sum((1, 2, 3))
     # a pair the encoder left identical (skipped blocks) says nothing: a floor of 1/4 level a pixel
-    floor = 0.25 / 255 * mask.sum((1, 2, 3)) * out.shape[1]
+    floor = 0.25 / 255 * mask.sum((1, 2, 3)) * change.shape[1]
     return (out_change / torch.maximum(in_change, floor)).mean()
+
+
+def change_over_detail(change: Tensor, out: Tensor, theta: Tensor, mask: Tensor, window: int = 0,
+                       ceiling: float = 0.0) -> Tensor:
+    """Per sample, the squared change over the output's own detail energy (its squared difference
+    from a 5x5 local mean, moved with it), both where the mask is. This ratio is the same for an
+    output and a flattened copy of it (scaling the strokes by a scales both sides by a^2), so only a
+    stiller output, not a flatter one, lowers it.
+
+    `window` (odd px): per pixel, over the detail energy of the window x window pixels around it,
+    so that flattening one part of the picture (a sky's strokes) does not pay either, where the
+    whole crop's energy stays. `ceiling` (a mean squared detail per pixel and channel, > 0): the
+    energy counts up to it and no further. A ratio can be lowered from below too: left long enough,
+    the net raised its strokes' contrast faster than their change (udnie, 600 -> 1200 steps: energy
+    0.0030 -> 0.0100). Under the ceiling flattening still does not pay; over it, stronger strokes do
+    not either."""
+    if window:
+        local = F.avg_pool2d(detail(out).square().mean(1, keepdim=True), window, stride=1, padding=window // 2,
+                             count_include_pad=False)
+        local = warp(local, theta)[0].clamp_min(LOCAL_DETAIL_FLOOR)
+        ratio = change**2 / (local.clamp_max(ceiling) if ceiling else local)
+        return (ratio * mask).sum() / (mask.sum() * out.shape[1]).clamp_min(1.0)
+    squared = (change**2 * mask).sum((1, 2, 3))
+    # the detail of the output itself, moved (the moved output's zero border would count as an edge)
+    energy = (warp(detail(out), theta)[0] ** 2 * mask).sum((1, 2, 3))
+    # a flat output (a blank crop) has no strokes to keep still: a floor of 1 level's contrast a pixel
+    elements = mask.sum((1, 2, 3)) * out.shape[1]
+    energy = torch.maximum(energy, (1 / 255) ** 2 * elements)
+    if ceiling:
+        energy = torch.minimum(energy, ceiling * elements)
+    return (squared / energy).mean()
