@@ -198,14 +198,16 @@ case "${1:-a}" in
     s=${FREE_STYLE:-udnie:udnie.jpg} w=${DETAIL_WEIGHT:-15} n=${DETAIL_STEPS:-600} win=${DETAIL_WINDOW:-0}
     init=${DETAIL_INIT:-$RUNS/style-${s%%:*}-free0-lr3e-4}
     # DETAIL_OCCLUDE=1: with --stability-occlude (an object crosses the crop; bikes' flicker is on its moving bus roof)
-    occl=()
-    [ -n "${DETAIL_OCCLUDE:-}" ] && occl=(--stability-occlude)
+    flags=()
+    [ -n "${DETAIL_OCCLUDE:-}" ] && flags=(--stability-occlude)
+    # DETAIL_CARRIED=1: the next frame with the first frame's norm statistics, as the stream carries them
+    [ -n "${DETAIL_CARRIED:-}" ] && flags+=(--stability-carried)
     # DETAIL_CEILING (mean squared detail, e.g. 0.0016: the free udnie's on BSD200 crops): the energy counts up to
     # it, so stronger strokes do not lower the term (per-detail 15 tripled it in 600 steps: 0.0016 -> 0.0050)
     STYLE_STEPS=$n STABILITY=$w LR=3e-4 STYLE_WEIGHT=7 \
-      STY_OUT=$RUNS/style-${s%%:*}-detail$w${DETAIL_WINDOW:+-win$win}${DETAIL_CEILING:+-ceil$DETAIL_CEILING}${DETAIL_OCCLUDE:+-occl}-from-$(basename "$init" .pt) \
+      STY_OUT=$RUNS/style-${s%%:*}-detail$w${DETAIL_WINDOW:+-win$win}${DETAIL_CEILING:+-ceil$DETAIL_CEILING}${DETAIL_OCCLUDE:+-occl}${DETAIL_CARRIED:+-carried}-from-$(basename "$init" .pt) \
       sty "${s%%:*}" "${s#*:}" --init "$(weights_of "$init")" --style-octaves 3 --bf16 --stability-per-detail \
-      --stability-detail-window "$win" --stability-detail-ceiling "${DETAIL_CEILING:-0}" "${occl[@]}"
+      --stability-detail-window "$win" --stability-detail-ceiling "${DETAIL_CEILING:-0}" "${flags[@]}"
     ;;
   style-noise)  # bikes (near still: under a level of change a frame) flickers 1.7-2.4 for every full style,
     # whose stability term only ever saw noise of std 0.04 (10 levels): 400 more steps at 20000 from the

@@ -26,12 +26,14 @@ import cv2
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.func import functional_call
 
 from vgx.card import ModelCard
 from vgx.errors import VgxError
 from vgx.images import caption, center_square, demo_images, list_images, load_rgb, save_rgb, side_by_side
 
 from .degrade import jpeg
+from .models.carried_norm import CarriedNorms
 from .recipes import Recipe
 from .style_losses import content_loss, gram, random_motion, stability_loss, style_loss, tv_loss, warp
 from .tensors import check_bf16, device_of, to_tensor, to_uint8
@@ -111,7 +113,7 @@ class StyleRecipe(Recipe):
                  stability_weight: float = 1000.0, noise_std: float = 0.04, noise_min: float | None = None,
                  perturb: str = "pixel", motion_px: float = 4.0, relative_stability: bool = False,
                  context: bool = False, occlude: bool = False, per_detail: bool = False, detail_window: int = 0,
-                 detail_ceiling: float = 0.0, octaves: int = OCTAVES,
+                 detail_ceiling: float = 0.0, carried: bool = False, octaves: int = OCTAVES,
                  lossnet: str | None = None, teacher: str | None = None, bf16: bool = False) -> None:
         if not style_image and not teacher:
             raise VgxError("style training needs --style IMAGE (a painting)")
@@ -151,6 +153,13 @@ class StyleRecipe(Recipe):
         if occlude and perturb == "codec":
             raise VgxError("--stability-occlude is for the pixel and camera perturbations")
         self.occlude = occlude
+        # the stream carries every InstanceNorm's statistics from frame to frame (runtime/norm_carry.py):
+        # the next frame then sees the first frame's statistics, as the stream would show it; the
+        # twin computes the net with them (the model's own parameters, through functional_call)
+        if carried and isinstance(model, nn.parallel.DistributedDataParallel):
+            raise VgxError("--stability-carried trains in one process (its twin runs the net outside "
+                           "DistributedDataParallel): drop torchrun's extra processes")
+        self.carried = CarriedNorms(model) if carried else None
         self.teacher: nn.Module | None = None
         self.style_targets: dict[str, Tensor] | None = None
         self.provenance = ""
@@ -182,6 +191,17 @@ class StyleRecipe(Recipe):
     def _forward(self, net: nn.Module, x: Tensor) -> Tensor:
         with self._autocast():
             return net(x).float()
+
+    def _forward_carried(self, x: Tensor, state: Tensor | None) -> tuple[Tensor, Tensor]:
+        """(the net's output, the norm statistics it used): its own (`state` None) or `state`'s."""
+        assert self.carried is not None
+        params = {f"net.{k}": v for k, v in self.model.named_parameters()}
+        keep = torch.ones(1) if state is not None else torch.zeros(1)
+        if state is None:
+            state = self.carried.initial_state(x.shape[0])
+        with self._autocast():
+            y, used = functional_call(self.carried, params, (x, state.to(x.device), keep.to(x.device)))
+        return y.float(), used
 
     def _features(self, x: Tensor, octaves: int = 1) -> dict[str, Tensor]:
         with self._autocast():
@@ -217,11 +237,16 @@ class StyleRecipe(Recipe):
         frames = self._next_frame(content, around) if self.w["stability"] > 0 else None
         if frames is not None:
             content = frames[0]  # the codec pair's first frame is the decoded crop
-        out = self._forward(self.model, content)
+        if self.carried is not None and frames is not None:
+            out, stats = self._forward_carried(content, None)
+        else:
+            out = self._forward(self.model, content)
         parts = self.losses(content, out)
         if frames is not None:
             _, theta, next_frame, relative_to, keep = frames
-            parts["stability"] = stability_loss(self._forward(self.model, next_frame), out, theta, relative_to, keep,
+            out_of_next = (self._forward_carried(next_frame, stats.detach())[0] if self.carried is not None
+                           else self._forward(self.model, next_frame))
+            parts["stability"] = stability_loss(out_of_next, out, theta, relative_to, keep,
                                                 self.per_detail, self.detail_window, self.detail_ceiling)
         loss = sum(self.w[k] * v for k, v in parts.items())
         self.opt.zero_grad(set_to_none=True)

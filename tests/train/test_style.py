@@ -423,6 +423,30 @@ def test_a_crossing_object_is_pasted_into_the_frames_and_left_out_of_the_stabili
     assert stability_loss(colour(nxt), colour(first), theta).item() > 1e-3  # unmasked, the object itself counts
 
 
+def test_the_carried_stability_term_sees_the_next_frame_with_the_first_frames_norm_statistics(teacher: str) -> None:
+    from vgx.train.style import StyleRecipe
+
+    card = zoo.resolve("style-udnie-slim").card()
+    torch.manual_seed(0)
+    recipe = StyleRecipe(zoo.build(card), card, 1e-3, teacher=teacher, carried=True)
+    x = torch.nn.functional.avg_pool2d(torch.rand(1, 3, 64, 64), 5, 1, 2) * 0.5 + 0.25
+    nxt = x.clone()
+    nxt[..., :24, :24] = 1.0  # a bright object enters a corner: every norm's statistics move
+    with torch.no_grad():
+        plain = recipe._forward(recipe.model, x)
+        own, stats = recipe._forward_carried(x, None)
+        assert torch.allclose(own, plain, atol=1e-4)  # with its own statistics the twin is the net
+        far = (..., slice(40, None), slice(40, None))  # away from the object (the net's reach: ~20 px)
+        change_plain = (recipe._forward(recipe.model, nxt) - plain)[far].abs().mean().item()
+        change_carried = (recipe._forward_carried(nxt, stats)[0] - plain)[far].abs().mean().item()
+    assert change_carried < 0.2 * change_plain  # the plain net's whole picture follows the statistics
+    before = [p.detach().clone() for p in recipe.model.parameters()]
+    parts = recipe.step(x.expand(2, -1, -1, -1).contiguous())
+    assert parts["stability"].item() > 0
+    moved = [not torch.equal(b, p) for b, p in zip(before, recipe.model.parameters())]
+    assert all(moved)  # the twin's gradients reach the net's own parameters
+
+
 def test_loss_network_names_its_layers_and_refuses_unknown_ones() -> None:
     from vgx.errors import VgxError
 

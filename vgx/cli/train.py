@@ -76,6 +76,9 @@ def train(
     stability_occlude: bool = typer.Option(False, "--stability-occlude", help="style: an object (a square of another "
                                            "crop) crosses the stability term's frames; the output away from it must "
                                            "not change"),
+    stability_carried: bool = typer.Option(False, "--stability-carried", help="style: the stability term's next frame "
+                                           "is computed with the first frame's InstanceNorm statistics, as the stream "
+                                           "carries them, so the term charges only what the stream cannot hold"),
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
     style_octaves: int = typer.Option(2, help="style: Grams of the output at full size and of copies downscaled 2x "
                                       "(2) and 4x (3): larger strokes"),
@@ -110,7 +113,7 @@ def train(
                  "noise_min": stability_noise_min, "perturb": stability_perturb, "relative_stability": stability_relative,
                  "per_detail": stability_per_detail, "detail_window": stability_detail_window,
                  "detail_ceiling": stability_detail_ceiling,
-                 "context": stability_context, "occlude": stability_occlude,
+                 "context": stability_context, "occlude": stability_occlude, "carried": stability_carried,
                  "style_size": style_size, "octaves": style_octaves, "bf16": bf16,
                  "lossnet": str(lossnet) if lossnet else None}
     elif bf16:
