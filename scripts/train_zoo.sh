@@ -202,10 +202,12 @@ case "${1:-a}" in
     [ -n "${DETAIL_OCCLUDE:-}" ] && flags=(--stability-occlude)
     # DETAIL_CARRIED=1: the next frame with the first frame's norm statistics, as the stream carries them
     [ -n "${DETAIL_CARRIED:-}" ] && flags+=(--stability-carried)
+    # DETAIL_PERTURB=camera|codec: the next frame's change (default pixel noise)
+    [ -n "${DETAIL_PERTURB:-}" ] && flags+=(--stability-perturb "$DETAIL_PERTURB")
     # DETAIL_CEILING (mean squared detail, e.g. 0.0016: the free udnie's on BSD200 crops): the energy counts up to
     # it, so stronger strokes do not lower the term (per-detail 15 tripled it in 600 steps: 0.0016 -> 0.0050)
     STYLE_STEPS=$n STABILITY=$w LR=3e-4 STYLE_WEIGHT=7 \
-      STY_OUT=$RUNS/style-${s%%:*}-detail$w${DETAIL_WINDOW:+-win$win}${DETAIL_CEILING:+-ceil$DETAIL_CEILING}${DETAIL_OCCLUDE:+-occl}${DETAIL_CARRIED:+-carried}-from-$(basename "$init" .pt) \
+      STY_OUT=$RUNS/style-${s%%:*}-detail$w${DETAIL_WINDOW:+-win$win}${DETAIL_CEILING:+-ceil$DETAIL_CEILING}${DETAIL_OCCLUDE:+-occl}${DETAIL_CARRIED:+-carried}${DETAIL_PERTURB:+-$DETAIL_PERTURB}-from-$(basename "$init" .pt) \
       sty "${s%%:*}" "${s#*:}" --init "$(weights_of "$init")" --style-octaves 3 --bf16 --stability-per-detail \
       --stability-detail-window "$win" --stability-detail-ceiling "${DETAIL_CEILING:-0}" "${flags[@]}"
     ;;
