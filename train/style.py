@@ -35,7 +35,7 @@ from vgx.images import caption, center_square, demo_images, list_images, load_rg
 from .degrade import jpeg
 from .models.carried_norm import CarriedNorms
 from .recipes import Recipe
-from .style_losses import content_loss, gram, random_motion, stability_loss, style_loss, tv_loss, warp
+from .style_losses import DETAIL_FLOOR, content_loss, gram, random_motion, stability_loss, style_loss, tv_loss, warp
 from .tensors import check_bf16, device_of, to_tensor, to_uint8
 from .vgg import VGG19Features
 
@@ -140,7 +140,7 @@ class StyleRecipe(Recipe):
             raise VgxError(f"--stability-detail-window {detail_window}: an odd number of pixels (0: the whole crop)")
         if detail_ceiling and not per_detail:
             raise VgxError("--stability-detail-ceiling caps the energy of --stability-per-detail: add that")
-        if detail_ceiling < 0 or (detail_ceiling and not (1 / 255) ** 2 < detail_ceiling < 1):
+        if detail_ceiling < 0 or (detail_ceiling and not DETAIL_FLOOR < detail_ceiling < 1):
             raise VgxError(f"--stability-detail-ceiling {detail_ceiling}: a mean squared detail in (1.5e-5, 1) "
                            "(the free udnie's is ~0.0016; 0: none)")
         self.per_detail, self.detail_window, self.detail_ceiling = per_detail, detail_window, detail_ceiling
@@ -196,9 +196,7 @@ class StyleRecipe(Recipe):
         """(the net's output, the norm statistics it used): its own (`state` None) or `state`'s."""
         assert self.carried is not None
         params = {f"net.{k}": v for k, v in self.model.named_parameters()}
-        keep = torch.ones(1) if state is not None else torch.zeros(1)
-        if state is None:
-            state = self.carried.initial_state(x.shape[0])
+        state, keep = self.carried.frame_inputs(x.shape[0], state, torch.ones(1))  # frozen at `state`'s
         with self._autocast():
             y, used = functional_call(self.carried, params, (x, state.to(x.device), keep.to(x.device)))
         return y.float(), used

@@ -63,6 +63,7 @@ def warp(x: Tensor, theta: Tensor) -> tuple[Tensor, Tensor]:
     return moved, (inside > 0.999).to(x.dtype)
 
 
+DETAIL_FLOOR = (1 / 255) ** 2  # a flat crop (blank) counts as 1 level's contrast a pixel: no strokes to keep still
 LOCAL_DETAIL_FLOOR = (2 / 255) ** 2  # a flat patch (sky) counts as 2 levels of contrast: still, not infinitely
 
 
@@ -127,9 +128,8 @@ def change_over_detail(change: Tensor, out: Tensor, theta: Tensor, mask: Tensor,
     squared = (change**2 * mask).sum((1, 2, 3))
     # the detail of the output itself, moved (the moved output's zero border would count as an edge)
     energy = (warp(detail(out), theta)[0] ** 2 * mask).sum((1, 2, 3))
-    # a flat output (a blank crop) has no strokes to keep still: a floor of 1 level's contrast a pixel
     elements = mask.sum((1, 2, 3)) * out.shape[1]
-    energy = torch.maximum(energy, (1 / 255) ** 2 * elements)
+    energy = torch.maximum(energy, DETAIL_FLOOR * elements)
     if ceiling:
         energy = torch.minimum(energy, ceiling * elements)
     return (squared / energy).mean()

@@ -87,6 +87,12 @@ class CarriedNorms(nn.Module):
     def initial_state(self, batch: int = 1) -> Tensor:
         return torch.zeros(batch, self.size)
 
+    def frame_inputs(self, batch: int, state: Tensor | None, keep: Tensor) -> tuple[Tensor, Tensor]:
+        """(state, keep) for a frame: a first one (`state` None) uses its own statistics (keep 0)."""
+        if state is None:
+            return self.initial_state(batch), torch.zeros(1)
+        return state, keep
+
 
 def _swap_norms(module: nn.Module, frame: _Frame) -> None:
     for name, child in module.named_children():
@@ -110,7 +116,5 @@ class CarriedStylizer:
 
     @torch.no_grad()
     def __call__(self, x: Tensor) -> Tensor:
-        first = self.state is None
-        state = self.model.initial_state(x.shape[0]) if first else self.state
-        y, self.state = self.model(x, state, torch.zeros(1) if first else self.keep)
+        y, self.state = self.model(x, *self.model.frame_inputs(x.shape[0], self.state, self.keep))
         return y
