@@ -178,13 +178,14 @@ case "${1:-a}" in
     # at 3 octaves, from the shipped weights of FREE_STYLE (name:painting, default udnie:udnie.jpg;
     # FREE_INIT=scratch: from nothing, which at lr 1e-3 and stability 1000 had the style term at 2.35 by
     # step 500 where the shipped weights' run had 0.63), then 400 at FREE_HOLD (default 20000; lr 3e-4);
-    # --bf16: twice the steps an hour on this CPU
+    # --bf16: twice the steps an hour on this CPU; FREE_HOLD=0: no hold (style-detail holds it instead)
     s=${FREE_STYLE:-udnie:udnie.jpg} st=${FREE_STABILITY:-0} n=${FREE_STEPS:-1200} lr=${FREE_LR:-3e-4}
     init=(--init "train/weights/style-${s%%:*}.pt")
     [ "${FREE_INIT:-}" = scratch ] && init=()
     out=$RUNS/style-${s%%:*}-free$st-lr$lr${FREE_INIT:+-$FREE_INIT}
     STYLE_STEPS=$n STABILITY=$st LR=$lr STYLE_WEIGHT=7 STY_OUT=$out sty "${s%%:*}" "${s#*:}" "${init[@]}" --style-octaves 3 \
       --bf16
+    [ "${FREE_HOLD:-}" = 0 ] && exit 0
     STYLE_STEPS=400 STABILITY=${FREE_HOLD:-20000} LR=3e-4 STYLE_WEIGHT=7 STY_OUT=$out-stab${FREE_HOLD:-20000} \
       sty "${s%%:*}" "${s#*:}" --init "$out/model.pt" --style-octaves 3 --bf16
     ;;
