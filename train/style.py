@@ -141,7 +141,7 @@ class StyleRecipe(Recipe):
         if detail_ceiling and not per_detail:
             raise VgxError("--stability-detail-ceiling caps the energy of --stability-per-detail: add that")
         if detail_ceiling < 0 or (detail_ceiling and not DETAIL_FLOOR < detail_ceiling < 1):
-            raise VgxError(f"--stability-detail-ceiling {detail_ceiling}: a mean squared detail in (1.5e-5, 1) "
+            raise VgxError(f"--stability-detail-ceiling {detail_ceiling}: a mean squared detail in ({DETAIL_FLOOR:.2g}, 1) "
                            "(the free udnie's is ~0.0016; 0: none)")
         self.per_detail, self.detail_window, self.detail_ceiling = per_detail, detail_window, detail_ceiling
         # the moved frame shows real content where the move brings new pixels in (the sampler's crops
