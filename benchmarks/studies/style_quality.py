@@ -305,6 +305,13 @@ def short_label(model: str) -> str:
     return Path(model).parent.name if model.endswith(".pt") else model
 
 
+def labelled(spec: str, shipped: list[str]) -> list[tuple[str, str]]:
+    """--models' (model, label) pairs: 'shipped', or NAME[=LABEL],... (a label defaults to the name)."""
+    if spec == "shipped":
+        return [(name, name) for name in shipped]
+    return [(m.rpartition("=")[0] or m, m.rpartition("=")[2]) for m in spec.split(",") if m]
+
+
 def eval_photos(folders: list[Path], side: int) -> tuple[list[np.ndarray], list[str]]:
     files = [f for d in folders for f in list_images(d)]
     imgs = [load_rgb(f) for f in files]
@@ -314,7 +321,8 @@ def eval_photos(folders: list[Path], side: int) -> tuple[list[np.ndarray], list[
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default="shipped", help="comma list of zoo names or checkpoints, or 'shipped'")
+    ap.add_argument("--models", default="shipped", help="comma list of zoo names or checkpoints, or 'shipped'; "
+                    "NAME=LABEL names a model in the reports (a run's checkpoint by what it is, not by its path)")
     ap.add_argument("--reference", action="store_true", help="add pytorch/examples' Udnie (../shared/anchors)")
     ap.add_argument("--controls", action="store_true", help="add two stable per-frame filters (flicker's scale)")
     ap.add_argument("--smooth", default="", help="also measure the clips through vgx stream's temporal smoothing "
@@ -335,8 +343,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     from vgx.train import zoo
 
-    models = ([e.name for e in zoo.ZOO.values() if e.task == "style" and zoo.shipped_weights(e.name)]
-              if args.models == "shipped" else [m for m in args.models.split(",") if m])
+    models = labelled(args.models, [e.name for e in zoo.ZOO.values() if e.task == "style" and zoo.shipped_weights(e.name)])
     smooth = tuple(float(v) for v in args.smooth.split(",") if v.strip())
     kept: dict[str, list[np.ndarray]] = {}  # with --smooth: each model's outputs on the picture's clip
     photos, names = eval_photos([Path(p) for p in args.photos.split(",")], args.side)
@@ -348,7 +355,8 @@ def main() -> None:
     with Progress() as progress:
         controls = control_stylizers() if args.controls else {}
         task = progress.add_task("style", total=(len(models) + args.reference + len(controls)) * (len(photos) + len(clips)))
-        jobs = [(m if args.carry is None else f"{m} (carry {args.carry})", *torch_stylizer(m, args.carry)) for m in models]
+        jobs = [(label if args.carry is None else f"{label} (carry {args.carry})", *torch_stylizer(m, args.carry))
+                for m, label in models]
         if args.reference:
             jobs.append(("reference udnie (pytorch/examples)", reference_stylizer(), "udnie"))
         # the controls' painting figures are against the first model's painting (they paint nothing)

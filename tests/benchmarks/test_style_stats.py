@@ -147,3 +147,11 @@ def test_the_flicker_map_finds_flicker_on_what_moves() -> None:
     assert heat(sums["out"]).shape == (120, 160, 3)
     same = split_figures(flicker_map(frames, frames))  # the identity: 1 everywhere
     assert same["flicker"] == pytest.approx(1.0, abs=1e-6) and same["on what moves"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_style_quality_names_each_model_by_its_label_or_itself() -> None:
+    from vgx.benchmarks.studies.style_quality import labelled
+
+    assert labelled("shipped", ["style-wave"]) == [("style-wave", "style-wave")]
+    assert labelled("style-udnie,runs/a=b/model.pt=udnie free", []) == [
+        ("style-udnie", "style-udnie"), ("runs/a=b/model.pt", "udnie free")]
