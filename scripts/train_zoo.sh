@@ -60,8 +60,9 @@ weights_of() {  # a run folder (its model.pt) or a weights file
 
 sty() {  # style file [--slim] [vgx train options]: VGG-19 loss (train/style.py), 256 px crops of BSD200 + T91,
   # resumable slices; env STYLE_STEPS, STABILITY, LR, STYLE_WEIGHT (default 5), STY_OUT (another run folder,
-  # e.g. a stability stage)
+  # e.g. a stability stage), ANTIALIAS=1 (--antialias: the shift-following net)
   local style=$1 file=$2 slim=; shift 2
+  [ -n "${ANTIALIAS:-}" ] && set -- "$@" --antialias
   [ "${1:-}" = --slim ] && { slim=-slim; shift; }
   local name=style-$style$slim out=${STY_OUT:-$RUNS/style-$style$slim} resume=()
   [ "$(done_steps "$out")" -ge "$STYLE_STEPS" ] && return 0
@@ -182,7 +183,7 @@ case "${1:-a}" in
     s=${FREE_STYLE:-udnie:udnie.jpg} st=${FREE_STABILITY:-0} n=${FREE_STEPS:-1200} lr=${FREE_LR:-3e-4}
     init=(--init "train/weights/style-${s%%:*}.pt")
     [ "${FREE_INIT:-}" = scratch ] && init=()
-    out=$RUNS/style-${s%%:*}-free$st-lr$lr${FREE_INIT:+-$FREE_INIT}
+    out=$RUNS/style-${s%%:*}-free$st-lr$lr${FREE_INIT:+-$FREE_INIT}${ANTIALIAS:+-aa}
     STYLE_STEPS=$n STABILITY=$st LR=$lr STYLE_WEIGHT=7 STY_OUT=$out sty "${s%%:*}" "${s#*:}" "${init[@]}" --style-octaves 3 \
       --bf16
     [ "${FREE_HOLD:-}" = 0 ] && exit 0
@@ -208,7 +209,7 @@ case "${1:-a}" in
     # DETAIL_CEILING (mean squared detail, e.g. 0.0016: the free udnie's on BSD200 crops): the energy counts up to
     # it, so stronger strokes do not lower the term (per-detail 15 tripled it in 600 steps: 0.0016 -> 0.0050)
     STYLE_STEPS=$n STABILITY=$w LR=3e-4 STYLE_WEIGHT=7 \
-      STY_OUT=$RUNS/style-${s%%:*}-detail$w${DETAIL_WINDOW:+-win$win}${DETAIL_CEILING:+-ceil$DETAIL_CEILING}${DETAIL_OCCLUDE:+-occl}${DETAIL_CARRIED:+-carried}${DETAIL_PERTURB:+-$DETAIL_PERTURB}-from-$(basename "$init" .pt) \
+      STY_OUT=$RUNS/style-${s%%:*}${ANTIALIAS:+-aa}-detail$w${DETAIL_WINDOW:+-win$win}${DETAIL_CEILING:+-ceil$DETAIL_CEILING}${DETAIL_OCCLUDE:+-occl}${DETAIL_CARRIED:+-carried}${DETAIL_PERTURB:+-$DETAIL_PERTURB}-from-$(basename "$init" .pt) \
       sty "${s%%:*}" "${s#*:}" --init "$(weights_of "$init")" --style-octaves 3 --bf16 --stability-per-detail \
       --stability-detail-window "$win" --stability-detail-ceiling "${DETAIL_CEILING:-0}" "${flags[@]}"
     ;;

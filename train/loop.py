@@ -56,6 +56,7 @@ class TrainConfig:
     resume: str | None = None
     init: str | None = None  # start from these weights (e.g. srresnet for srgan)
     stop_at: int | None = None  # stop after this step (resumable), keeping the schedule of `steps`
+    antialias: bool = False  # style: the shift-following TransformerNet (train/models/transformer_net.py)
     ema: float = 0.0  # > 0: also keep a moving average of the weights (train/averaging.py); model.pt holds it
     teacher: str | None = None  # style: distil from this model; clean SR: blend its output into the targets
     teacher_weight: float = 0.5  # clean SR: the targets are (1-w)*HR + w*teacher(LR) (train.data.PatchSampler)
@@ -118,6 +119,10 @@ def train(cfg: TrainConfig) -> Path:
         raise VgxError("--steps, --batch-size and --patch-size must be positive")
     check_decay(cfg.ema)
     card = entry.card()
+    if cfg.antialias:
+        if entry.task != "style":
+            raise VgxError(f"--antialias is for style nets; not for {card.name}")
+        card.arch_kwargs["antialias"] = True
     if cfg.degradations and card.degradation != "real":
         raise VgxError(f"--degradations is for the -real models (degraded pairs); {card.name} trains on clean pairs")
     if cfg.rescales and (card.degradation == "real" or entry.task != "sr"):

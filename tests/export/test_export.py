@@ -29,7 +29,9 @@ def _distinct_networks() -> list[ModelCard]:
         if key not in seen:
             seen.add(key)
             cards.append(entry.card())
-    return cards
+    shift_following = zoo.resolve("style-wave-slim").card()  # vgx train style --antialias
+    shift_following.arch_kwargs["antialias"] = True
+    return cards + [shift_following]
 
 
 def _model(card: ModelCard) -> torch.nn.Module:
@@ -37,7 +39,8 @@ def _model(card: ModelCard) -> torch.nn.Module:
     return zoo.build(card).eval()
 
 
-@pytest.mark.parametrize("card", _distinct_networks(), ids=lambda c: c.name)
+@pytest.mark.parametrize("card", _distinct_networks(),
+                         ids=lambda c: c.name + ("+antialias" if c.arch_kwargs.get("antialias") else ""))
 def test_zoo_model_exports_every_precision_and_verifies(card: ModelCard, tmp_path: Path) -> None:
     out = tmp_path / card.name
     # random weights: bound the fallback search (its behaviour is tested on its own below)

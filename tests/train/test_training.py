@@ -246,6 +246,11 @@ def test_a_teacher_blends_its_output_into_the_targets_and_trains(image_dir, tmp_
     assert "compact-x2's output" in torch.load(final, weights_only=True)["card"]["trained_on"]
 
 
+def test_antialias_is_refused_outside_style_nets(image_dir, tmp_path) -> None:
+    with pytest.raises(VgxError, match="--antialias is for style nets; not for espcn-x2"):
+        train(_cfg(image_dir, tmp_path, antialias=True))
+
+
 def test_a_teacher_of_another_scale_or_for_a_real_model_is_refused(image_dir, tmp_path) -> None:
     with pytest.raises(VgxError, match="--teacher espcn-x4 is a sr model of scale 4"):
         train(_cfg(image_dir, tmp_path, teacher="espcn-x4"))

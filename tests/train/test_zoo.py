@@ -141,10 +141,14 @@ def test_space_to_depth_conv_is_the_same_function(f: int) -> None:
         space_to_depth_conv(torch.nn.Conv2d(5, 3, k, padding=1), f)
 
 
-@pytest.mark.parametrize("name", [n for n, e in zoo.ZOO.items() if e.task == "sr"] + ["style-wave", "style-wave-slim"])
+@pytest.mark.parametrize("name", [n for n, e in zoo.ZOO.items() if e.task == "sr"]
+                         + ["style-wave", "style-wave-slim", "style-wave-slim+antialias"])
 def test_export_form_computes_the_same_function(name: str) -> None:
     torch.manual_seed(0)
-    model = zoo.build(zoo.resolve(name).card()).eval()
+    card = zoo.resolve(name.split("+")[0]).card()
+    if name.endswith("+antialias"):
+        card.arch_kwargs["antialias"] = True
+    model = zoo.build(card).eval()
     x = torch.rand(1, 3, 20, 28)
     with torch.no_grad():
         assert torch.allclose(model.for_export()(x), model(x), atol=1e-5)

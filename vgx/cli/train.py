@@ -84,6 +84,9 @@ def train(
     style_size: int = typer.Option(512, help="style: the painting's short side when its Grams are taken"),
     style_octaves: int = typer.Option(2, help="style: Grams of the output at full size and of copies downscaled 2x "
                                       "(2) and 4x (3): larger strokes"),
+    antialias: bool = typer.Option(False, "--antialias", help="style: strided convs that subsample through a "
+                                   "low-pass and bilinear upsampling, so moving pictures are painted moved (~18%% "
+                                   "more MACs); --init takes either form's weights"),
     bf16: bool = typer.Option(False, "--bf16", help="style: the nets in bfloat16 (autocast; losses and weights fp32): "
                               "~1.7x faster a step on CPUs with AVX-512 BF16 or AMX (refused elsewhere)"),
     lossnet: Optional[Path] = typer.Option(None, help="style / vae: VGG-19 loss network file "
@@ -130,7 +133,8 @@ def train(
         batch_size=batch_size, patch_size=patch_size, lr=lr, val_every=val_every, ckpt_every=ckpt_every,
         seed=seed, threads=threads, device=device, degradations=degradations, rescales=_factors(rescales),
         resume=str(resume) if resume else None, init=str(init) if init else None,
-        stop_at=stop_at, ema=ema, teacher=str(teacher) if teacher else None, teacher_weight=teacher_weight, extra=extra,
+        stop_at=stop_at, ema=ema, antialias=antialias, teacher=str(teacher) if teacher else None,
+        teacher_weight=teacher_weight, extra=extra,
     )
     run_training(cfg)
 
