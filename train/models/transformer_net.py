@@ -63,7 +63,7 @@ class ResidualBlock(nn.Module):
 
 
 class UpsampleConvLayer(nn.Module):
-    """Nearest upsample, then conv: avoids the checkerboard of transposed convolutions."""
+    """Upsample (nearest; bilinear in the antialiased net), then conv: no checkerboard of transposed convolutions."""
 
     def __init__(self, cin: int, cout: int, k: int, upsample: int, mode: str = "nearest") -> None:
         super().__init__()
@@ -71,9 +71,8 @@ class UpsampleConvLayer(nn.Module):
         self.conv = ConvLayer(cin, cout, k)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.mode == "nearest":
-            return self.conv(F.interpolate(x, scale_factor=self.upsample, mode="nearest"))
-        return self.conv(F.interpolate(x, scale_factor=self.upsample, mode=self.mode, align_corners=False))
+        corners = None if self.mode == "nearest" else False  # nearest takes no align_corners
+        return self.conv(F.interpolate(x, scale_factor=self.upsample, mode=self.mode, align_corners=corners))
 
 
 class TransformerNet(nn.Module):
