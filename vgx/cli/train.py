@@ -85,7 +85,7 @@ def train(
     style_octaves: int = typer.Option(2, help="style: Grams of the output at full size and of copies downscaled 2x "
                                       "(2) and 4x (3): larger strokes"),
     antialias: bool = typer.Option(False, "--antialias", help="style: strided convs that subsample through a "
-                                   "low-pass and bilinear upsampling, so moving pictures are painted moved (~18%% "
+                                   "low-pass and bilinear upsampling, so moving pictures are painted moved (~18% "
                                    "more MACs); --init takes either form's weights"),
     bf16: bool = typer.Option(False, "--bf16", help="style: the nets in bfloat16 (autocast; losses and weights fp32): "
                               "~1.7x faster a step on CPUs with AVX-512 BF16 or AMX (refused elsewhere)"),
